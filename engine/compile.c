@@ -439,6 +439,16 @@ eng_shape eng_plan_fetch_shape(const eng_plan *p, int i)
     return p->vals[p->fetch_val[i]].shape;
 }
 
+int eng_plan_num_feeds(const eng_plan *p)
+{
+    return p ? p->nfeeds : 0;
+}
+
+int eng_plan_num_fetches(const eng_plan *p)
+{
+    return p ? p->nfetches : 0;
+}
+
 size_t eng_plan_num_steps(const eng_plan *p)
 {
     return p ? p->nsteps : 0;

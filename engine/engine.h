@@ -259,6 +259,10 @@ eng_plan *eng_plan_compile(eng_session *s, const eng_plan_spec *spec, tsd_status
 /** Free a plan. */
 void eng_plan_free(eng_plan *p);
 
+/** Number of feeds / fetches of a plan (as in its spec). */
+int eng_plan_num_feeds(const eng_plan *p);
+int eng_plan_num_fetches(const eng_plan *p);
+
 /** Declared dtype of feed i / fetch i as the graph (not the signature) says. */
 eng_dtype eng_plan_feed_dtype(const eng_plan *p, int i);
 eng_dtype eng_plan_fetch_dtype(const eng_plan *p, int i);
@@ -279,6 +283,25 @@ void eng_call_free(eng_call *c);
  * A run past it stops between steps with DEADLINE_EXCEEDED.
  */
 void eng_call_set_timeout(eng_call *c, int64_t timeout_ms);
+
+/** Absolute deadline of c's runs (CLOCK_MONOTONIC nanoseconds; 0 = none). */
+int64_t eng_call_deadline(const eng_call *c);
+
+/** Set the absolute deadline directly (CLOCK_MONOTONIC ns; 0 = none). */
+void eng_call_set_deadline(eng_call *c, int64_t deadline_ns);
+
+/**
+ * Release what the last run on c returned and start c's memory afresh, for
+ * results assembled outside a run (the server's batcher copies each
+ * request's slice of a batched run into that request's call this way).
+ */
+void eng_call_clear(eng_call *c);
+
+/**
+ * Allocate bytes (64-byte aligned) in c's memory, valid until the next run or
+ * eng_call_clear on c. RESOURCE_EXHAUSTED past the call's limits.
+ */
+void *eng_call_alloc(eng_call *c, size_t bytes, tsd_status *st);
 
 /**
  * Run a plan. feeds[i] matches spec.feeds[i]; on success outs[i] receives

@@ -141,6 +141,17 @@ void eng_call_set_timeout(eng_call *c, int64_t timeout_ms)
         c->deadline_ns = timeout_ms > 0 ? now_ns() + timeout_ms * 1000000 : 0;
 }
 
+int64_t eng_call_deadline(const eng_call *c)
+{
+    return c ? c->deadline_ns : 0;
+}
+
+void eng_call_set_deadline(eng_call *c, int64_t deadline_ns)
+{
+    if (c)
+        c->deadline_ns = deadline_ns > 0 ? deadline_ns : 0;
+}
+
 tsd_code eng_plan_run(const eng_plan *cp, eng_call *c, const eng_tensor *feeds, eng_tensor *outs,
                       tsd_status *st)
 {

@@ -49,6 +49,21 @@ void eng_call_free(eng_call *c)
     free(c);
 }
 
+void eng_call_clear(eng_call *c)
+{
+    if (c)
+        eng__call_reset(c);
+}
+
+void *eng_call_alloc(eng_call *c, size_t bytes, tsd_status *st)
+{
+    if (!c) {
+        tsd_err(st, TSD_INVALID_ARGUMENT, "no call");
+        return NULL;
+    }
+    return eng__call_bump(c, bytes, ALIGN, st);
+}
+
 void eng__call_set_limits(eng_call *c, size_t single, size_t total)
 {
     if (single)

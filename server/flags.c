@@ -53,6 +53,12 @@ static const struct flag {
        "serve grpc.health.v1.Health, reflecting model readiness"),
     FL(enable_serialization_as_tensor_content, F_BOOL, "false",
        "encode PredictResponse tensors in tensor_content instead of the typed *_val fields"),
+    FL(enable_batching, F_BOOL, "false", "enable batching"),
+    FL(batching_parameters_file, F_STR, "",
+       "text-format tensorflow.serving.BatchingParameters (requires --enable_batching)"),
+    FL(enable_per_model_batching_parameters, F_BOOL, "false",
+       "read batching parameters from batching_params.pbtxt in each SavedModel directory "
+       "(versions without it are not batched; requires --enable_batching)"),
     FL(max_request_bytes, F_INT, "67108864", "[tensord] largest REST request body (413 above)"),
     FL(max_request_elements, F_INT, "268435456",
        "[tensord] most elements of one tensor built from a request"),

@@ -34,6 +34,9 @@ typedef struct srv_flags {
     int64_t grpc_max_threads;
     int enable_grpc_healthcheck_service;
     int enable_serialization_as_tensor_content;
+    int enable_batching;
+    char *batching_parameters_file;
+    int enable_per_model_batching_parameters;
     /* tensord */
     int64_t max_request_bytes;
     int64_t max_request_elements;

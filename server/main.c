@@ -68,6 +68,40 @@ static void sleep_ms(long ms)
         ;
 }
 
+/* The batcher from --enable_batching / --batching_parameters_file (or NULL). */
+static tsd_code start_batching(const srv_flags *f, srv_batcher **out, tsd_status *st)
+{
+    *out = NULL;
+    int has_file = f->batching_parameters_file && *f->batching_parameters_file;
+    if (!f->enable_batching) {
+        if (has_file)
+            return tsd_err(st, TSD_FAILED_PRECONDITION,
+                           "server_options.batching_parameters_file is set without setting "
+                           "server_options.enable_batching to true.");
+        if (f->enable_per_model_batching_parameters)
+            return tsd_err(st, TSD_FAILED_PRECONDITION,
+                           "server_options.enable_per_model_batching_params is set without "
+                           "setting server_options.enable_batching to true.");
+        return TSD_OK;
+    }
+    srv_batch_params p;
+    srv_batch_params_defaults(&p);
+    if (has_file) {
+        snprintf(p.thread_pool_name, sizeof p.thread_pool_name, "batch_threads");
+        if (srv_batch_params_load(f->batching_parameters_file, &p, st))
+            return st->code;
+    }
+    *out = srv_batcher_new(&p, st);
+    if (!*out)
+        return st->code;
+    srv_log(SRV_LOG_INFO,
+            "Batching enabled: max_batch_size %" PRId64 ", batch_timeout_micros %" PRId64
+            ", max_enqueued_batches %" PRId64 ", num_batch_threads %" PRId64,
+            p.max_batch_size, p.batch_timeout_micros, p.max_enqueued_batches,
+            p.num_batch_threads);
+    return TSD_OK;
+}
+
 /* The Prometheus path from --monitoring_config_file (NULL = disabled). */
 static tsd_code monitoring_path(const char *file, char **path, tsd_status *st)
 {
@@ -135,12 +169,24 @@ int main(int argc, char **argv)
         return 255;
     }
 
+    srv_batcher *batcher = NULL;
+    if (start_batching(&f, &batcher, &st) != TSD_OK) {
+        fprintf(stderr, "Failed to start server. Error: %s\n", st.msg);
+        srv_config_free(cfg, ncfg);
+        srv_flags_free(&f);
+        return 255;
+    }
     char **tags;
     int ntags = split_tags(f.saved_model_tags, &tags);
-    srv_manager_options mo = {
-        (const char *const *)tags, ntags, (int)f.max_num_load_retries,
-        f.load_retry_interval_micros, (int)f.file_system_poll_wait_seconds,
-        f.enable_model_warmup, (int)f.num_request_iterations_for_warmup};
+    srv_manager_options mo = {(const char *const *)tags,
+                              ntags,
+                              (int)f.max_num_load_retries,
+                              f.load_retry_interval_micros,
+                              (int)f.file_system_poll_wait_seconds,
+                              f.enable_model_warmup,
+                              (int)f.num_request_iterations_for_warmup,
+                              batcher,
+                              f.enable_per_model_batching_parameters};
     srv_manager *mgr = srv_manager_new(&mo);
     int rc = 0;
     srv_rest *rest = NULL;
@@ -259,6 +305,7 @@ int main(int argc, char **argv)
 out:
     srv_grpc_stop(grpc);
     srv_rest_stop(rest);
+    srv_batcher_free(batcher); /* finishes queued batches; handles still held */
     srv_manager_free(mgr);
     srv_metrics_shutdown();
     srv_config_free(cfg, ncfg);

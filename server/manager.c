@@ -31,6 +31,8 @@ typedef struct version {
     tsd_code err;
     char errmsg[TSD_STATUS_MSG_MAX];
     ldr_model *model;
+    srv_batch_params *bparams; /* per-model batching parameters (owned) */
+    const srv_batch_params *batching;
     int refs;       /* handles out + 1 while published (AVAILABLE) */
     int aspired;    /* scratch during a poll */
     struct srv_manager *mgr;
@@ -130,6 +132,7 @@ static void version_free(version *v)
 {
     if (v->model)
         ldr_model_free(v->model);
+    free(v->bparams);
     free(v->path);
     free(v);
 }
@@ -290,6 +293,39 @@ static void sleep_interruptible(srv_manager *m, int64_t micros)
     pthread_mutex_unlock(&m->mu);
 }
 
+/*
+ * The batching parameters of a version at path: the batcher's, or with
+ * per-model batching those of path/batching_params.pbtxt (*owned; none when
+ * the file is absent, as TF Serving). A bad file fails the version.
+ */
+static tsd_code batching_params(srv_manager *m, const char *path, srv_batch_params **owned,
+                                const srv_batch_params **out, tsd_status *st)
+{
+    *owned = NULL;
+    *out = NULL;
+    if (!m->opt.batcher)
+        return TSD_OK;
+    if (!m->opt.per_model_batching) {
+        *out = srv_batcher_params(m->opt.batcher);
+        return TSD_OK;
+    }
+    char file[4096];
+    snprintf(file, sizeof file, "%s/batching_params.pbtxt", path);
+    if (access(file, F_OK) != 0)
+        return TSD_OK;
+    srv_batch_params *p = malloc(sizeof *p);
+    if (!p)
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    *p = *srv_batcher_params(m->opt.batcher);
+    if (srv_batch_params_load(file, p, st)) {
+        free(p);
+        return st->code;
+    }
+    *owned = p;
+    *out = p;
+    return TSD_OK;
+}
+
 /* Load version v (state LOADING, not yet visible to requests). */
 static void load_version(srv_manager *m, const char *name, version *v)
 {
@@ -301,6 +337,13 @@ static void load_version(srv_manager *m, const char *name, version *v)
     ldr_model *lm = NULL;
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    srv_batch_params *bp = NULL;
+    const srv_batch_params *batching = NULL;
+    if (batching_params(m, v->path, &bp, &batching, &st)) {
+        srv_log(SRV_LOG_ERROR, "Loading servable: {name: %s version: %" PRId64 "} failed: %s",
+                name, v->num, st.msg);
+        attempts = 0;
+    }
     for (int a = 0; a < attempts; a++) {
         tsd_status_clear(&st);
         srv_log(SRV_LOG_INFO, "Loading servable: {name: %s version: %" PRId64 "} from %s", name,
@@ -348,6 +391,10 @@ static void load_version(srv_manager *m, const char *name, version *v)
     pthread_mutex_lock(&m->mu);
     if (lm) {
         v->model = lm;
+        free(v->bparams);
+        v->bparams = bp;
+        v->batching = batching;
+        bp = NULL;
         v->state = SRV_STATE_AVAILABLE;
         v->refs = 1;
         v->err = TSD_OK;
@@ -361,6 +408,7 @@ static void load_version(srv_manager *m, const char *name, version *v)
     }
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
+    free(bp);
 }
 
 /* Drop the published reference of v; returns the model to free (or NULL).
@@ -643,6 +691,7 @@ tsd_code srv_manager_acquire(srv_manager *m, const char *name, int has_version, 
     h->model_name = md->cfg.name;
     h->version = pick->num;
     h->model = pick->model;
+    h->batching = pick->batching;
     h->impl = pick;
     pthread_mutex_unlock(&m->mu);
     return TSD_OK;
@@ -669,6 +718,7 @@ void srv_handle_release(srv_handle *h)
     }
     h->impl = NULL;
     h->model = NULL;
+    h->batching = NULL;
 }
 
 tsd_code srv_manager_status(srv_manager *m, const char *name, int has_version, int64_t vnum,
@@ -744,4 +794,9 @@ int srv_manager_ready(srv_manager *m)
     }
     pthread_mutex_unlock(&m->mu);
     return ready && any;
+}
+
+srv_batcher *srv_manager_batcher(srv_manager *m)
+{
+    return m->opt.batcher;
 }

@@ -22,6 +22,7 @@
 
 #include "common/status.h"
 #include "loader/loader.h"
+#include "server/batch.h"
 
 /** Version states, numbered as tensorflow.serving.ModelVersionStatus.State. */
 typedef enum srv_state {
@@ -66,6 +67,8 @@ typedef struct srv_manager_options {
     int file_system_poll_wait_seconds; /* <0 never, 0 once at start */
     int enable_model_warmup;
     int num_request_iterations_for_warmup;
+    srv_batcher *batcher;            /* NULL: no batching */
+    int per_model_batching;          /* batching_params.pbtxt in each version dir */
 } srv_manager_options;
 
 typedef struct srv_manager srv_manager;
@@ -75,6 +78,7 @@ typedef struct srv_handle {
     const char *model_name;
     int64_t version;
     ldr_model *model;
+    const srv_batch_params *batching; /* NULL: this version is not batched */
     void *impl;
 } srv_handle;
 
@@ -130,6 +134,9 @@ tsd_code srv_manager_status(srv_manager *m, const char *name, int has_version, i
 
 /** Names of configured models (malloc'ed array of malloc'ed strings). */
 size_t srv_manager_model_names(srv_manager *m, char ***names);
+
+/** The batcher requests go through (NULL without batching). */
+srv_batcher *srv_manager_batcher(srv_manager *m);
 
 /** 1 when every configured model has an AVAILABLE version. */
 int srv_manager_ready(srv_manager *m);

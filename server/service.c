@@ -29,6 +29,7 @@ tsd_code srv_resolve(srv_manager *mgr, const srv_spec *spec, srv_resolved *r, ts
                        key);
     }
     r->sig_name = r->sig->key;
+    r->batcher = r->handle.batching ? srv_manager_batcher(mgr) : NULL;
     tsd_status pst = TSD_STATUS_INIT;
     r->plan = ldr_model_plan(r->handle.model, r->sig->key, &pst);
     if (!r->plan) {
@@ -44,6 +45,17 @@ void srv_resolved_release(srv_resolved *r)
     srv_handle_release(&r->handle);
     r->sig = NULL;
     r->plan = NULL;
+}
+
+/* Run the resolved plan, through the batcher when the version is batched. */
+static tsd_code run_plan(const srv_resolved *r, eng_call *call, const eng_tensor *feeds,
+                         eng_tensor *outs, tsd_status *st)
+{
+    if (r->batcher) {
+        srv_batch_target t = {r->plan, r->handle.batching, r->handle.model_name, r->sig_name};
+        return srv_batcher_run(r->batcher, &t, call, feeds, outs, st);
+    }
+    return eng_plan_run(r->plan, call, feeds, outs, st);
 }
 
 int srv_input_index(const srv_resolved *r, const char *key)
@@ -140,7 +152,7 @@ tsd_code srv_run_predict(const srv_resolved *r, eng_call *call, const char *cons
                 return tsd_err(st, TSD_INVALID_ARGUMENT, "duplicate output tensor alias: %s",
                                filter[f]);
     }
-    tsd_code c = eng_plan_run(r->plan, call, feeds, fetched, st);
+    tsd_code c = run_plan(r, call, feeds, fetched, st);
     if (c)
         return c;
     size_t k2 = 0;
@@ -172,7 +184,7 @@ static tsd_code run_examples(const srv_resolved *r, eng_call *call, const eng_te
                        "signature '%s': input '%s' is not a string tensor of serialized "
                        "tf.Examples",
                        r->sig->key, r->sig->inputs[0].key);
-    return eng_plan_run(r->plan, call, examples, fetched, st);
+    return run_plan(r, call, examples, fetched, st);
 }
 
 static int output_index(const ldr_signature *sig, const char *key)

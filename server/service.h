@@ -35,6 +35,7 @@ typedef struct srv_resolved {
     const ldr_signature *sig;
     const char *sig_name; /* resolved signature key */
     const eng_plan *plan;
+    srv_batcher *batcher; /* NULL: run directly */
 } srv_resolved;
 
 /**
