@@ -484,6 +484,7 @@ tsd_code srv_batcher_run(srv_batcher *bt, const srv_batch_target *tg, eng_call *
         if (b)
             b->closed = 1;
         if (q->nbatches >= q->p.max_enqueued_batches || !(b = calloc(1, sizeof *b))) {
+            pthread_cond_signal(&bt->cv); /* the batch closed above is ready */
             maybe_free_queue(bt, q);
             pthread_mutex_unlock(&bt->mu);
             pthread_cond_destroy(&t.cv);
