@@ -68,6 +68,22 @@ static void sleep_ms(long ms)
         ;
 }
 
+/*
+ * Request threads with batching: a request blocks while its batch fills, so
+ * a batch of N needs N requests in flight. TF Serving's advice is about
+ * 2 x max_batch_size; capped to keep the thread count sane.
+ */
+static int waiting_threads(int64_t explicit_threads, const srv_batcher *b)
+{
+    if (explicit_threads > 0)
+        return (int)explicit_threads;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int64_t n = 2 * srv_batcher_params(b)->max_batch_size, min = 4 * (ncpu > 0 ? ncpu : 1);
+    if (n > 256)
+        n = 256;
+    return (int)(n < min ? min : n);
+}
+
 /* The batcher from --enable_batching / --batching_parameters_file (or NULL). */
 static tsd_code start_batching(const srv_flags *f, srv_batcher **out, tsd_status *st)
 {
@@ -219,6 +235,7 @@ int main(int argc, char **argv)
                                f.grpc_socket_path,
                                f.grpc_channel_arguments,
                                f.grpc_max_threads > 0 ? (int)f.grpc_max_threads
+                               : batcher              ? waiting_threads(0, batcher)
                                                       : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.enable_grpc_healthcheck_service,
                                f.enable_serialization_as_tensor_content};
@@ -246,7 +263,8 @@ int main(int argc, char **argv)
                                f.rest_api_num_threads > 0 ? (int)f.rest_api_num_threads
                                                           : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.rest_api_enable_cors_support, (size_t)f.max_request_bytes,
-                               f.max_request_elements, metrics_path, f.rest_api_timeout_in_ms};
+                               f.max_request_elements, metrics_path, f.rest_api_timeout_in_ms,
+                               batcher ? waiting_threads(f.rest_api_num_threads, batcher) : 0};
         rest = srv_rest_start(&ro, mgr, &st);
         free(metrics_path);
         metrics_path = NULL;

@@ -296,6 +296,7 @@ rc=$?
 cat "$WORK/py2.out"
 check "per-model batching (python)" [ "$rc" = 0 ]
 stop_tensord
+check "SIGTERM exits 0 with batching" [ "$STOP_RC" = 0 ]
 
 # ---- 4: start-up errors -----------------------------------------------------------
 "$TENSORD" --port="$(free_port)" --rest_api_port=0 --model_name=half --model_base_path="$HALF" \
