@@ -18,7 +18,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 work=$(mktemp -d /tmp/tsd-bench-XXXXXX)
 pids=""
-trap 'for p in $pids; do kill $p 2>/dev/null; done; rm -rf "$work"' EXIT
+trap 'for p in $pids; do kill $p 2>/dev/null || true; done; rm -rf "$work"' EXIT
 
 port() { "$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { i=0; while ! curl -s -o /dev/null "http://127.0.0.1:$1/$2"; do sleep 0.1; i=$((i+1)); [ $i -lt 600 ] || exit 1; done; }
@@ -53,7 +53,7 @@ EOF
 rp=$(port)
 "$build/bench/raw_mhd" "$rp" "$threads" & pids="$pids $!"
 tp=$(port)
-"$build/server/tensord" --port=0 --rest_api_port="$tp" --rest_api_num_threads="$threads" \
+"$build/server/tensord" --port="$(port)" --rest_api_port="$tp" --rest_api_num_threads="$threads" \
     --model_config_file="$work/models.config" --file_system_poll_wait_seconds=1 \
     2>"$work/tensord.log" & tpid=$!; pids="$pids $tpid"
 sleep 0.3

@@ -319,6 +319,14 @@ tsd_code eng_plan_run(const eng_plan *p, eng_call *c, const eng_tensor *feeds, e
 tsd_code eng_session_run(eng_session *s, const eng_plan_spec *spec, const eng_tensor *feeds,
                          tsd_status *st);
 
+/**
+ * Threads OpenBLAS may use inside one kernel call (process-wide; n <= 0
+ * leaves OpenBLAS's default, one per core). A server running requests in
+ * parallel wants 1: the cores are busy with requests already, and idle BLAS
+ * threads spin.
+ */
+void eng_set_blas_threads(int n);
+
 /* ---- ops ---------------------------------------------------------------- */
 
 /** 1 if the engine implements an op type with this TensorFlow name. */

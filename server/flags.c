@@ -59,6 +59,9 @@ static const struct flag {
     FL(enable_per_model_batching_parameters, F_BOOL, "false",
        "read batching parameters from batching_params.pbtxt in each SavedModel directory "
        "(versions without it are not batched; requires --enable_batching)"),
+    FL(blas_threads, F_INT, "1",
+       "[tensord] OpenBLAS threads inside one kernel call (requests already run in parallel; "
+       "0: one per core)"),
     FL(max_request_bytes, F_INT, "67108864", "[tensord] largest REST request body (413 above)"),
     FL(max_request_elements, F_INT, "268435456",
        "[tensord] most elements of one tensor built from a request"),

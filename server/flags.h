@@ -38,6 +38,7 @@ typedef struct srv_flags {
     char *batching_parameters_file;
     int enable_per_model_batching_parameters;
     /* tensord */
+    int64_t blas_threads;
     int64_t max_request_bytes;
     int64_t max_request_elements;
     int64_t drain_grace_seconds;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/pbtext.h"
+#include "engine/engine.h"
 #include "server/config.h"
 #include "server/flags.h"
 #include "server/grpc.h"
@@ -174,6 +175,7 @@ int main(int argc, char **argv)
         return 255;
     }
     srv_log_requests_setup(rate);
+    eng_set_blas_threads((int)f.blas_threads);
     signal(SIGPIPE, SIG_IGN);
 
     srv_model_config *cfg = NULL;

@@ -266,3 +266,9 @@ tsd_code eng__infer_fused_matmul(eng_infer_ctx *ic)
     }
     return TSD_OK;
 }
+
+void eng_set_blas_threads(int n)
+{
+    if (n > 0)
+        openblas_set_num_threads(n);
+}
