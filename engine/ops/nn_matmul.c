@@ -49,6 +49,15 @@ int eng__gemm(eng_dtype dt, int ta, int tb, int64_t m, int64_t n, int64_t k, con
     int lda = (int)(ta ? m : k), ldb = (int)(tb ? k : n);
     switch (dt) {
     case ENG_DT_FLOAT:
+        if (m == 1) { /* one row: a matrix-vector product, no packing of b */
+            if (tb)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)k, 1.0f, b, ldb, a, 1,
+                            accumulate ? 1.0f : 0.0f, c, 1);
+            else
+                cblas_sgemv(CblasRowMajor, CblasTrans, (int)k, (int)n, 1.0f, b, ldb, a, 1,
+                            accumulate ? 1.0f : 0.0f, c, 1);
+            return 0;
+        }
         cblas_sgemm(CblasRowMajor, tra, trb, (int)m, (int)n, (int)k, 1.0f, a, lda, b, ldb,
                     accumulate ? 1.0f : 0.0f, c, (int)n);
         return 0;
