@@ -66,9 +66,10 @@ for k, v in ex.items():
 grpc_body('census', c)
 open(w + '/census.json', 'w').write(json.dumps({'examples': [ex]}))
 EOF
+printf 'prometheus_config { enable: true path: "/metrics" }\n' > "$work/monitoring.config"
 cat > "$work/batching.txt" <<EOF
 max_batch_size { value: 64 }
-batch_timeout_micros { value: 1000 }
+batch_timeout_micros { value: ${TSD_BATCH_TIMEOUT_MICROS:-0} }
 max_enqueued_batches { value: 64 }
 num_batch_threads { value: $(nproc) }
 EOF
@@ -77,7 +78,8 @@ EOF
 start() { # start MODE: none | batch
     gp=$(port); rp=$(port)
     extra=""
-    [ "$1" = batch ] && extra="--enable_batching --batching_parameters_file=$work/batching.txt"
+    [ "$1" = batch ] && extra="--enable_batching --batching_parameters_file=$work/batching.txt
+        --monitoring_config_file=$work/monitoring.config"
     # shellcheck disable=SC2086
     "$build/server/tensord" --port="$gp" --rest_api_port="$rp" \
         --model_config_file="$work/models.config" $extra 2>"$work/log.$1" &
@@ -123,11 +125,11 @@ run_all none
 stop
 start batch
 run_all batch
-curl -s "http://127.0.0.1:$rp/v1/models/mlp" > /dev/null
+curl -s "http://127.0.0.1:$rp/metrics" > "$work/metrics"
 stop
 
 echo "h2load -D $secs -c C -t 1; $(nproc) cores; batching: max_batch_size 64," \
-    "batch_timeout_micros 1000, num_batch_threads $(nproc)"
+    "batch_timeout_micros ${TSD_BATCH_TIMEOUT_MICROS:-0}, num_batch_threads $(nproc)"
 echo
 echo "| model | protocol | clients | unbatched req/s | p50 ms | p99 ms | batched req/s | p50 ms | p99 ms | batched/unbatched |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
@@ -140,4 +142,12 @@ for m in mlp census; do
             echo "| $m | $t | $c | $ur | $up50 | $up99 | $br | $bp50 | $bp99 | $ratio |"
         done
     done
+done
+echo
+for m in mlp census; do
+    awk -v m="$m" '
+        index($0, ":tensord:batching:batch_size_sum{model_name=\"" m "\"") == 1 {s = $2}
+        index($0, ":tensord:batching:batch_size_count{model_name=\"" m "\"") == 1 {c = $2}
+        END {if (c) printf "%s: %d batches, mean batch %.1f rows (whole batched run)\n", m, c, s / c}' \
+        "$work/metrics"
 done

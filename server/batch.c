@@ -10,10 +10,15 @@
  * request's eng_call stay valid. A queue exists only while it has batches
  * queued or running; it is freed when it empties.
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* sem_clockwait */
+#endif
 #include "server/batch.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +37,11 @@ typedef struct task {
     int64_t size;
     int64_t enq_ns;
     int64_t deadline_ns; /* 0 = none */
-    /* result, written by the batch thread */
-    int done;
+    /* result, written by the batch thread before it posts `done` */
     int alone; /* run it on its own (the batched run failed) */
     tsd_code code;
     tsd_status st;
-    pthread_cond_t cv;
+    sem_t done; /* no mutex: waking a request costs one futex call */
     struct task *next;
 } task;
 
@@ -151,18 +155,17 @@ static void record_batch(const queue *q, const batch *b, int64_t rows, int64_t s
 
 /* ---- running one batch -------------------------------------------------- */
 
-/* Finish a batch: publish results and wake every request. */
-static void finish(srv_batcher *bt, batch *b)
+/* Finish a batch: wake every request (each task lives on its request's
+ * stack, so it is not touched after its post). */
+static void finish(batch *b)
 {
-    pthread_mutex_lock(&bt->mu);
-    for (task *t = b->head; t; t = t->next) {
-        t->done = 1;
-        pthread_cond_signal(&t->cv);
+    for (task *t = b->head, *next; t; t = next) {
+        next = t->next;
+        sem_post(&t->done);
     }
-    pthread_mutex_unlock(&bt->mu);
 }
 
-static void run_batch(srv_batcher *bt, queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
+static void run_batch(queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
 {
     const eng_plan *plan = q->plan;
     int64_t start = now_ns();
@@ -225,7 +228,7 @@ static void run_batch(srv_batcher *bt, queue *q, batch *b, eng_call *wcall, srv_
             t->code = srv__batch_slice(&outs[k], off, t->size, t->call, &t->outs[k], &t->st);
         off += t->size;
     }
-    finish(bt, b);
+    finish(b);
 }
 
 /* ---- the batch threads -------------------------------------------------- */
@@ -300,11 +303,11 @@ static void *worker(void *arg)
         bt->rr = pick->next;
         pthread_mutex_unlock(&bt->mu);
         if (wcall)
-            run_batch(bt, pick, b, wcall, &buf);
+            run_batch(pick, b, wcall, &buf);
         else {
             for (task *t = b->head; t; t = t->next)
                 t->alone = 1;
-            finish(bt, b);
+            finish(b);
         }
         pthread_mutex_lock(&bt->mu);
         free(b);
@@ -470,13 +473,13 @@ tsd_code srv_batcher_run(srv_batcher *bt, const srv_batch_target *tg, eng_call *
     t.size = size;
     t.enq_ns = now_ns();
     t.deadline_ns = eng_call_deadline(call);
-    init_cond(&t.cv);
+    sem_init(&t.done, 0, 0);
 
     pthread_mutex_lock(&bt->mu);
     queue *q = get_queue(bt, tg);
     if (!q) {
         pthread_mutex_unlock(&bt->mu);
-        pthread_cond_destroy(&t.cv);
+        sem_destroy(&t.done);
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory queueing a batch task");
     }
     batch *b = q->tail;
@@ -487,7 +490,7 @@ tsd_code srv_batcher_run(srv_batcher *bt, const srv_batch_target *tg, eng_call *
             pthread_cond_signal(&bt->cv); /* the batch closed above is ready */
             maybe_free_queue(bt, q);
             pthread_mutex_unlock(&bt->mu);
-            pthread_cond_destroy(&t.cv);
+            sem_destroy(&t.done);
             return tsd_err(st, TSD_UNAVAILABLE,
                            "The batch scheduling queue to which this task was submitted is full");
         }
@@ -509,24 +512,35 @@ tsd_code srv_batcher_run(srv_batcher *bt, const srv_batch_target *tg, eng_call *
     if (b->size >= q->p.max_batch_size)
         b->closed = 1;
     pthread_cond_signal(&bt->cv);
+    pthread_mutex_unlock(&bt->mu);
 
     tsd_code rc = TSD_OK;
-    while (!t.done) {
-        if (t.deadline_ns && !b->taken) {
-            struct timespec ts = to_ts(t.deadline_ns);
-            pthread_cond_timedwait(&t.cv, &bt->mu, &ts);
-            if (!t.done && !b->taken && now_ns() >= t.deadline_ns) {
+    if (t.deadline_ns) {
+        struct timespec ts = to_ts(t.deadline_ns);
+        int r;
+        while ((r = sem_clockwait(&t.done, CLOCK_MONOTONIC, &ts)) != 0 && errno == EINTR)
+            ;
+        if (r != 0) {
+            /* Deadline passed. Under mu, b is alive unless our post came;
+             * a batch not yet taken will never post, so leave it. */
+            pthread_mutex_lock(&bt->mu);
+            int posted = sem_trywait(&t.done) == 0;
+            int waiting = !posted && b->taken, gone = !posted && !b->taken;
+            if (gone) {
                 withdraw(bt, q, &t);
                 rc = tsd_err(st, TSD_DEADLINE_EXCEEDED,
                              "Run() timeout exceeded while waiting in batching queue");
-                break;
             }
-        } else {
-            pthread_cond_wait(&t.cv, &bt->mu);
+            pthread_mutex_unlock(&bt->mu);
+            if (waiting)
+                while (sem_wait(&t.done) != 0 && errno == EINTR)
+                    ;
         }
+    } else {
+        while (sem_wait(&t.done) != 0 && errno == EINTR)
+            ;
     }
-    pthread_mutex_unlock(&bt->mu);
-    pthread_cond_destroy(&t.cv);
+    sem_destroy(&t.done);
     if (rc)
         return rc;
     if (t.alone)
