@@ -724,6 +724,67 @@ static void test_built_strings_and_endianness(void **state)
     }
 }
 
+/* Two data shards, an entry in each (as TF 1.x estimators wrote them: the
+ * global step in shard 0, model variables in shard 1). */
+static void test_two_shards(void **state)
+{
+    (void)state;
+    const char *dir = tsd_test_tmpdir();
+    assert_non_null(dir);
+    static const float a[2] = {1.5f, -2.0f}, bv[3] = {3.0f, 4.0f, 5.0f};
+    Tensorflow__TensorShapeProto__Dim da = TENSORFLOW__TENSOR_SHAPE_PROTO__DIM__INIT,
+                                      db = TENSORFLOW__TENSOR_SHAPE_PROTO__DIM__INIT;
+    Tensorflow__TensorShapeProto__Dim *pa[1] = {&da}, *pb[1] = {&db};
+    Tensorflow__TensorShapeProto sa = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT,
+                                 sb = TENSORFLOW__TENSOR_SHAPE_PROTO__INIT;
+    da.size = 2;
+    db.size = 3;
+    sa.n_dim = sb.n_dim = 1;
+    sa.dim = pa;
+    sb.dim = pb;
+    Tensorflow__BundleEntryProto ea = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT,
+                                 eb = TENSORFLOW__BUNDLE_ENTRY_PROTO__INIT;
+    ea.dtype = eb.dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
+    ea.shape = &sa;
+    eb.shape = &sb;
+    uint8_t d0[8], d1[16];
+    memcpy(d0, a, sizeof a); /* little-endian hosts only, as the loader */
+    memset(d1, 0xee, 4);     /* data of shard 1 starts at offset 4 */
+    memcpy(d1 + 4, bv, sizeof bv);
+    ea.shard_id = 0;
+    ea.offset = 0;
+    ea.size = 8;
+    ea.crc32c = tb_mask(tb_crc(0, d0, 8));
+    eb.shard_id = 1;
+    eb.offset = 4;
+    eb.size = 12;
+    eb.crc32c = tb_mask(tb_crc(0, d1 + 4, 12));
+    wentry ents[2] = {{"a", &ea}, {"b", &eb}};
+    static const uint8_t h_two[] = {0x08, 0x02, 0x1a, 0x02, 0x08, 0x01};
+    const char *prefix = write_bundle(dir, h_two, sizeof h_two, ents, 2, d0, 8, 2);
+    char path[600];
+    snprintf(path, sizeof path, "%s.data-00001-of-00002", prefix);
+    assert_int_equal(tsd_test_write_file(path, d1, sizeof d1), 0);
+    tsd_status st = TSD_STATUS_INIT;
+    ldr_bundle *b = NULL;
+    assert_int_equal(ldr_bundle_open(prefix, &b, &st), TSD_OK);
+    eng_tensor t = read_ok(b, "a");
+    assert_memory_equal(t.data, a, sizeof a);
+    eng_tensor_free_data(&t);
+    t = read_ok(b, "b");
+    assert_int_equal(t.dims[0], 3);
+    assert_memory_equal(t.data, bv, sizeof bv);
+    eng_tensor_free_data(&t);
+    ldr_bundle_close(b);
+    /* a flipped byte in shard 1 is caught by its CRC and named */
+    d1[6] ^= 0x10;
+    assert_int_equal(tsd_test_write_file(path, d1, sizeof d1), 0);
+    assert_int_equal(ldr_bundle_open(prefix, &b, &st), TSD_OK);
+    assert_int_equal(ldr_bundle_read(b, ldr_bundle_find(b, "b"), &t, &st), TSD_DATA_LOSS);
+    assert_non_null(strstr(st.msg, "variables/variables.data-00001-of-00002: tensor 'b'"));
+    ldr_bundle_close(b);
+}
+
 /* ---- corrupted real files ----------------------------------------------- */
 
 /* Copy a real bundle's files into dir/variables/ with optional damage. */
@@ -886,6 +947,7 @@ int main(void)
         cmocka_unit_test(test_slice_parse),
         cmocka_unit_test(test_slice_read),
         cmocka_unit_test(test_hostile_entries),
+        cmocka_unit_test(test_two_shards),
         cmocka_unit_test(test_built_strings_and_endianness),
         cmocka_unit_test(test_truncated_files),
         cmocka_unit_test(test_bit_flips),
