@@ -2,14 +2,32 @@
 # test_drain.sh - graceful shutdown: on SIGTERM /readyz fails at once while
 # requests are still served for --drain_delay_seconds, then new connections
 # are refused, requests in flight complete, and tensord exits 0. Clients
-# under load never see an error status or a cut response.
+# under load never see an error status or a cut response. The gRPC health
+# service answers SERVING before and NOT_SERVING during the drain.
 set -u
 . "$(dirname "$0")/lib.sh"
 
 mkdir -p "$WORK/half"
 cp -r "$TSD_SHARED_DIR/models/tfserving/saved_model_half_plus_two_cpu/00000123" "$WORK/half/1"
 start_tensord --model_name=half --model_base_path="$WORK/half" --drain_delay_seconds=2 \
-    || { summary; exit 1; }
+    --enable_grpc_healthcheck_service || { summary; exit 1; }
+
+# health GRPC_PORT: print the grpc.health.v1 status (SERVING / NOT_SERVING)
+mkdir -p "$WORK/py"
+protoc -I"$TSD_SOURCE_DIR/proto" --python_out="$WORK/py" grpc/health/v1/health.proto
+health() {
+    "$PY" - "$1" "$WORK/py/grpc/health/v1/health_pb2.py" <<'EOF'
+import importlib.util, sys, grpc
+spec = importlib.util.spec_from_file_location('health_pb2', sys.argv[2])
+h = importlib.util.module_from_spec(spec); spec.loader.exec_module(h)
+ch = grpc.insecure_channel('127.0.0.1:' + sys.argv[1])
+check = ch.unary_unary('/grpc.health.v1.Health/Check',
+    request_serializer=h.HealthCheckRequest.SerializeToString,
+    response_deserializer=h.HealthCheckResponse.FromString)
+print(h.HealthCheckResponse.ServingStatus.Name(check(h.HealthCheckRequest(), timeout=5).status))
+EOF
+}
+check "gRPC health SERVING before the drain" [ "$(health "$GRPC_PORT")" = SERVING ]
 
 "$PY" - "$REST_PORT" "$WORK/stats" <<'EOF' &
 import http.client, json, sys, threading, time
@@ -60,6 +78,7 @@ kill -TERM "$TENSORD_PID"
 sleep 0.5
 http GET /readyz
 check "readyz 503 while draining" [ "$HTTP_CODE" = 503 ]
+check "gRPC health NOT_SERVING while draining" [ "$(health "$GRPC_PORT")" = NOT_SERVING ]
 http POST /v1/models/half:predict '{"instances": [[2.0]]}'
 check "still serving during drain delay" json_eq 'b == {"predictions": [[3.0]]}'
 wait "$TENSORD_PID"
