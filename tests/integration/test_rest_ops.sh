@@ -98,4 +98,14 @@ check "--version" contains "$WORK/out" "TensorFlow ModelServer: tensord"
 check "--help lists flags" contains "$WORK/out" "--model_config_file_poll_wait_seconds"
 "$TENSORD" --rest_api_port=0 > "$WORK/out" 2>&1
 check "no model given" contains "$WORK/out" "Both server_options.model_base_path and server_options.model_config_file are empty!"
+"$TENSORD" --rest_api_port=0 --port="$(free_port)" --model_name=half \
+    --model_base_path="$WORK/half/../half" > "$WORK/out" 2>&1
+rc=$?
+check "'..' in a base path is refused" [ "$rc" != 0 ]
+check "'..' message" contains "$WORK/out" "must not contain '..' components"
+"$TENSORD" --rest_api_port=0 --port="$(free_port)" --model_name=half \
+    --model_base_path="$WORK/half" --log_level=loud > "$WORK/out" 2>&1
+rc=$?
+check "unknown --log_level is refused" [ "$rc" != 0 ]
+check "--log_level message" contains "$WORK/out" "Illegal value 'loud' specified for flag 'log_level'"
 summary
