@@ -54,8 +54,9 @@ t.tensor_shape.dim.add().size = 1; t.tensor_shape.dim.add().size = 512
 t.tensor_content = struct.pack('<512f', *row)
 grpc_body('mlp', r)
 open(w + '/mlp.json', 'w').write(json.dumps({'instances': [row]}))
-ex = dict(age=35, capital_gain=0, capital_loss=0, education='Masters', education_num=14,
-          gender='Female', hours_per_week=29, native_country='United-States',
+# floats, not ints: JSON integers become int64 features, which census refuses
+ex = dict(age=35.0, capital_gain=0.0, capital_loss=0.0, education='Masters', education_num=14.0,
+          gender='Female', hours_per_week=29.0, native_country='United-States',
           occupation='Prof-specialty', relationship='Husband', workclass='Private')
 c = classification_pb2.ClassificationRequest(); c.model_spec.name = 'census'
 e = c.input.example_list.examples.add()
@@ -131,15 +132,15 @@ stop
 echo "h2load -D $secs -c C -t 1; $(nproc) cores; batching: max_batch_size 64," \
     "batch_timeout_micros ${TSD_BATCH_TIMEOUT_MICROS:-0}, num_batch_threads $(nproc)"
 echo
-echo "| model | protocol | clients | unbatched req/s | p50 ms | p99 ms | batched req/s | p50 ms | p99 ms | batched/unbatched |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| model | protocol | clients | unbatched req/s | p50 ms | p99 ms | batched req/s | p50 ms | p99 ms | batched/unbatched | 2xx (unbatched/batched) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 for m in mlp census; do
     for t in grpc rest; do
         for c in 1 8 64; do
             read -r ur up50 up99 uok < "$work/none.$m.$t.$c"
             read -r br bp50 bp99 bok < "$work/batch.$m.$t.$c"
             ratio=$(awk -v a="$br" -v b="$ur" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "-"}')
-            echo "| $m | $t | $c | $ur | $up50 | $up99 | $br | $bp50 | $bp99 | $ratio |"
+            echo "| $m | $t | $c | $ur | $up50 | $up99 | $br | $bp50 | $bp99 | $ratio | $uok/$bok |"
         done
     done
 done

@@ -70,14 +70,13 @@ static void sleep_ms(long ms)
 }
 
 /*
- * Request threads with batching: a request blocks while its batch fills, so
- * a batch of N needs N requests in flight. TF Serving's advice is about
- * 2 x max_batch_size; capped to keep the thread count sane.
+ * gRPC request threads with batching: a request blocks while its batch
+ * fills, so a batch of N needs N requests in flight. TF Serving's advice is
+ * about 2 x max_batch_size; capped to keep the thread count sane. (REST
+ * gives each connection its own thread when batching.)
  */
-static int waiting_threads(int64_t explicit_threads, const srv_batcher *b)
+static int waiting_threads(const srv_batcher *b)
 {
-    if (explicit_threads > 0)
-        return (int)explicit_threads;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int64_t n = 2 * srv_batcher_params(b)->max_batch_size, min = 4 * (ncpu > 0 ? ncpu : 1);
     if (n > 256)
@@ -237,7 +236,7 @@ int main(int argc, char **argv)
                                f.grpc_socket_path,
                                f.grpc_channel_arguments,
                                f.grpc_max_threads > 0 ? (int)f.grpc_max_threads
-                               : batcher              ? waiting_threads(0, batcher)
+                               : batcher              ? waiting_threads(batcher)
                                                       : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.enable_grpc_healthcheck_service,
                                f.enable_serialization_as_tensor_content};
@@ -266,7 +265,7 @@ int main(int argc, char **argv)
                                                           : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.rest_api_enable_cors_support, (size_t)f.max_request_bytes,
                                f.max_request_elements, metrics_path, f.rest_api_timeout_in_ms,
-                               batcher ? waiting_threads(f.rest_api_num_threads, batcher) : 0};
+                               batcher != NULL};
         rest = srv_rest_start(&ro, mgr, &st);
         free(metrics_path);
         metrics_path = NULL;

@@ -14,7 +14,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -36,13 +35,6 @@ struct srv_rest {
     pthread_key_t call_key;
     atomic_long inflight;
     atomic_int draining;
-    /* async mode: a queue of suspended requests and the threads that run them */
-    pthread_mutex_t jmu;
-    pthread_cond_t jcv;
-    struct req *jhead, *jtail;
-    int jstop;
-    pthread_t *jthreads;
-    int njthreads;
 };
 
 /* Per-connection request state (MHD's con_cls). */
@@ -50,17 +42,7 @@ typedef struct req {
     char *body;
     size_t len, cap;
     int too_large;
-    /* async mode */
-    int state; /* 0 receiving, 1 queued or running, 2 response ready */
-    struct MHD_Connection *conn;
-    char *url, *method;
-    struct MHD_Response *resp;
-    unsigned status;
-    struct req *next;
 } req;
-
-/* The request an async thread is running: its response is kept, not queued. */
-static _Thread_local req *tl_req;
 
 /* ---- responses ------------------------------------------------------------ */
 
@@ -100,13 +82,6 @@ static enum MHD_Result send_buf(srv_rest *r, struct MHD_Connection *conn, int st
         MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
         MHD_add_response_header(resp, "Access-Control-Allow-Methods", "POST, GET");
         MHD_add_response_header(resp, "Access-Control-Allow-Headers", "Content-Type");
-    }
-    if (tl_req) { /* queued by on_request once the connection is resumed */
-        if (tl_req->resp)
-            MHD_destroy_response(tl_req->resp);
-        tl_req->resp = resp;
-        tl_req->status = (unsigned)status;
-        return MHD_YES;
     }
     enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
@@ -606,38 +581,6 @@ static const struct route {
 
 /* ---- libmicrohttpd glue ------------------------------------------------------ */
 
-static enum MHD_Result dispatch(srv_rest *r, struct MHD_Connection *conn, const char *url,
-                                const char *method, req *rq);
-
-/* An async thread: run queued requests, then resume their connections. */
-static void *async_worker(void *arg)
-{
-    srv_rest *r = arg;
-    pthread_mutex_lock(&r->jmu);
-    for (;;) {
-        req *rq = r->jhead;
-        if (!rq) {
-            if (r->jstop)
-                break;
-            pthread_cond_wait(&r->jcv, &r->jmu);
-            continue;
-        }
-        r->jhead = rq->next;
-        if (!r->jhead)
-            r->jtail = NULL;
-        rq->next = NULL;
-        pthread_mutex_unlock(&r->jmu);
-        tl_req = rq;
-        dispatch(r, rq->conn, rq->url, rq->method, rq);
-        tl_req = NULL;
-        rq->state = 2;
-        MHD_resume_connection(rq->conn);
-        pthread_mutex_lock(&r->jmu);
-    }
-    pthread_mutex_unlock(&r->jmu);
-    return NULL;
-}
-
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -679,45 +622,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_data_size = 0;
         return MHD_YES;
     }
-    if (r->njthreads > 0) {
-        if (rq->state == 2) { /* resumed with the response ready */
-            enum MHD_Result ret =
-                rq->resp ? MHD_queue_response(conn, rq->status, rq->resp) : MHD_NO;
-            if (rq->resp)
-                MHD_destroy_response(rq->resp);
-            rq->resp = NULL;
-            return ret;
-        }
-        if (rq->state == 0) {
-            rq->url = strdup(url);
-            rq->method = strdup(method);
-            if (!rq->url || !rq->method)
-                return MHD_NO;
-            rq->conn = conn;
-            pthread_mutex_lock(&r->jmu);
-            if (r->jstop) { /* stopping: no thread will take it, run it here */
-                pthread_mutex_unlock(&r->jmu);
-                return dispatch(r, conn, url, method, rq);
-            }
-            rq->state = 1;
-            MHD_suspend_connection(conn);
-            if (r->jtail)
-                r->jtail->next = rq;
-            else
-                r->jhead = rq;
-            r->jtail = rq;
-            pthread_cond_signal(&r->jcv);
-            pthread_mutex_unlock(&r->jmu);
-        }
-        return MHD_YES;
-    }
-    return dispatch(r, conn, url, method, rq);
-}
-
-/* Run a request whose body is complete: limits, CORS, metrics, routes. */
-static enum MHD_Result dispatch(srv_rest *r, struct MHD_Connection *conn, const char *url,
-                                const char *method, req *rq)
-{
     if (rq->too_large) {
         tsd_status st = TSD_STATUS_INIT;
         tsd_err(&st, TSD_INVALID_ARGUMENT, "Request body exceeds the limit of %zu bytes",
@@ -765,10 +669,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     req *rq = *con_cls;
     if (!rq)
         return;
-    if (rq->resp)
-        MHD_destroy_response(rq->resp);
-    free(rq->url);
-    free(rq->method);
     free(rq->body);
     free(rq);
     *con_cls = NULL;
@@ -778,20 +678,6 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void free_call(void *p)
 {
     eng_call_free(p);
-}
-
-/* Finish the queued requests and join the async threads. */
-static void stop_async(srv_rest *r)
-{
-    pthread_mutex_lock(&r->jmu);
-    r->jstop = 1;
-    pthread_cond_broadcast(&r->jcv);
-    pthread_mutex_unlock(&r->jmu);
-    for (int i = 0; i < r->njthreads; i++)
-        pthread_join(r->jthreads[i], NULL);
-    free(r->jthreads);
-    r->jthreads = NULL;
-    r->njthreads = 0;
 }
 
 srv_rest *srv_rest_start(const srv_rest_options *opt, srv_manager *mgr, tsd_status *st)
@@ -817,26 +703,18 @@ srv_rest *srv_rest_start(const srv_rest_options *opt, srv_manager *mgr, tsd_stat
     unsigned threads = opt->num_threads > 0 ? (unsigned)opt->num_threads : 4;
     unsigned flags =
         MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    pthread_mutex_init(&r->jmu, NULL);
-    pthread_cond_init(&r->jcv, NULL);
-    if (opt->async_threads > 0) {
-        flags |= MHD_ALLOW_SUSPEND_RESUME;
-        r->jthreads = calloc((size_t)opt->async_threads, sizeof *r->jthreads);
-        for (int i = 0; r->jthreads && i < opt->async_threads; i++) {
-            if (pthread_create(&r->jthreads[i], NULL, async_worker, r) != 0)
-                break;
-            r->njthreads++;
-        }
-        /* libmicrohttpd's threads only move bytes now */
-        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-        threads = ncpu > 0 ? (unsigned)ncpu : 2;
+    if (opt->thread_per_connection) {
+        /* with a pool, connections share a thread: one request waiting for
+         * its batch would hold up the others on that thread */
+        flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
+                MHD_USE_ERROR_LOG | MHD_USE_ITC;
+        threads = 0;
     }
     r->daemon = MHD_start_daemon(
         flags, (uint16_t)opt->port, NULL, NULL, on_request, r, MHD_OPTION_NOTIFY_COMPLETED,
         on_completed, r, MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_TIMEOUT,
         (unsigned)120, MHD_OPTION_CONNECTION_LIMIT, (unsigned)4096, MHD_OPTION_END);
     if (!r->daemon) {
-        stop_async(r);
         pthread_key_delete(r->call_key);
         free(r->metrics_path);
         free(r);
@@ -867,7 +745,6 @@ void srv_rest_stop(srv_rest *r)
 {
     if (!r)
         return;
-    stop_async(r); /* every suspended connection is resumed first */
     MHD_stop_daemon(r->daemon);
     pthread_key_delete(r->call_key);
     free(r->metrics_path);

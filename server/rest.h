@@ -20,10 +20,10 @@ typedef struct srv_rest_options {
     int64_t max_elements;  /* per request tensor */
     const char *metrics_path; /* Prometheus endpoint path, NULL = disabled */
     int64_t timeout_ms;       /* per-request deadline (504 past it); <= 0 none */
-    int async_threads;        /* > 0: requests run on this many threads of their own,
-                               * with libmicrohttpd's threads only doing I/O (connections
-                               * are suspended meanwhile); needed when requests block,
-                               * e.g. waiting for a batch to fill */
+    int thread_per_connection; /* one thread per connection instead of a pool of
+                                * threads sharing connections: needed when a request
+                                * may block (waiting for its batch to fill) without
+                                * stalling other connections */
 } srv_rest_options;
 
 typedef struct srv_rest srv_rest;
