@@ -121,10 +121,10 @@ static void record_batch(const queue *q, const batch *b, int64_t rows, int64_t s
     int nsb = (int)(sizeof size_bounds / sizeof *size_bounds);
     int nlb;
     const double *lbounds = srv_metric_latency_bounds(&nlb);
-    srv_metric *ql = srv_metric_histogram("/tensorflow/serving/batching_session/queuing_latency",
-                                          1, l_pool, qbounds, 52);
-    srv_metric *mql = srv_metric_histogram("/tensord/batching/queuing_latency", 2, l_model,
-                                           lbounds, nlb);
+    srv_metric *ql = srv_metric_histogram("/tensorflow/serving/batching_session/queuing_latency", 1,
+                                          l_pool, qbounds, 52);
+    srv_metric *mql =
+        srv_metric_histogram("/tensord/batching/queuing_latency", 2, l_model, lbounds, nlb);
     const char *pool[] = {q->p.thread_pool_name};
     const char *mv[] = {q->model, q->signature};
     for (const task *t = b->head; t; t = t->next) {
@@ -139,18 +139,18 @@ static void record_batch(const queue *q, const batch *b, int64_t rows, int64_t s
                                             0, NULL, size_bounds, nsb),
                        NULL, (double)b->size);
     srv_metric_observe(
-        srv_metric_histogram("/tensorflow/serving/batching_session/processed_batch_size", 0,
-                             NULL, size_bounds, nsb),
+        srv_metric_histogram("/tensorflow/serving/batching_session/processed_batch_size", 0, NULL,
+                             size_bounds, nsb),
         NULL, (double)rows);
-    srv_metric_observe(srv_metric_histogram("/tensorflow/serving/batching_session/padding_size",
-                                            1, l_pad, size_bounds, nsb),
+    srv_metric_observe(srv_metric_histogram("/tensorflow/serving/batching_session/padding_size", 1,
+                                            l_pad, size_bounds, nsb),
                        pad, (double)(rows - b->size));
-    srv_metric_inc(srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count", 0,
-                                      NULL),
-                   NULL, 1);
-    srv_metric_observe(srv_metric_histogram("/tensord/batching/batch_size", 2, l_model,
-                                            size_bounds, nsb),
-                       mv, (double)b->size);
+    srv_metric_inc(
+        srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count", 0, NULL), NULL,
+        1);
+    srv_metric_observe(
+        srv_metric_histogram("/tensord/batching/batch_size", 2, l_model, size_bounds, nsb), mv,
+        (double)b->size);
 }
 
 /* ---- running one batch -------------------------------------------------- */

@@ -58,8 +58,7 @@ void srv_batch_params_defaults(srv_batch_params *p);
  * the last equal to max_batch_size. Errors are INVALID_ARGUMENT, with the
  * text-format parser's line:column wording for syntax errors.
  */
-tsd_code srv_batch_params_parse(const char *text, size_t len, srv_batch_params *p,
-                                tsd_status *st);
+tsd_code srv_batch_params_parse(const char *text, size_t len, srv_batch_params *p, tsd_status *st);
 
 /** Read a file and srv_batch_params_parse it (errors name the file). */
 tsd_code srv_batch_params_load(const char *path, srv_batch_params *p, tsd_status *st);

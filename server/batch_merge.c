@@ -139,8 +139,8 @@ tsd_code srv__batch_merge(const eng_tensor *const *task_feeds, size_t ntasks, in
                 if (xrowb) {
                     for (size_t e = 0; e < rowb; e += esz)
                         memcpy(dst + e, x->data, esz);
-                    copy_block(dst, m->dims, (const char *)x->data + (size_t)r * xrowb, x->dims,
-                               1, x->rank, esz);
+                    copy_block(dst, m->dims, (const char *)x->data + (size_t)r * xrowb, x->dims, 1,
+                               x->rank, esz);
                 } else {
                     memset(dst, 0, rowb); /* the task has no element to pad with */
                     if (m->dtype == ENG_DT_STRING)

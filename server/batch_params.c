@@ -67,8 +67,7 @@ static tsd_code from_msg(ProtobufCMessage *m, srv_batch_params *p, tsd_status *s
     if (bp->num_batch_threads)
         q.num_batch_threads = bp->num_batch_threads->value;
     if (bp->thread_pool_name && bp->thread_pool_name->value)
-        snprintf(q.thread_pool_name, sizeof q.thread_pool_name, "%s",
-                 bp->thread_pool_name->value);
+        snprintf(q.thread_pool_name, sizeof q.thread_pool_name, "%s", bp->thread_pool_name->value);
     if (bp->n_allowed_batch_sizes > SRV_BATCH_MAX_ALLOWED)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "at most %d allowed_batch_sizes are supported",
                        SRV_BATCH_MAX_ALLOWED);
@@ -82,8 +81,7 @@ static tsd_code from_msg(ProtobufCMessage *m, srv_batch_params *p, tsd_status *s
     return c;
 }
 
-tsd_code srv_batch_params_parse(const char *text, size_t len, srv_batch_params *p,
-                                tsd_status *st)
+tsd_code srv_batch_params_parse(const char *text, size_t len, srv_batch_params *p, tsd_status *st)
 {
     ProtobufCMessage *m = NULL;
     tsd_code c =
@@ -98,8 +96,8 @@ tsd_code srv_batch_params_parse(const char *text, size_t len, srv_batch_params *
 tsd_code srv_batch_params_load(const char *path, srv_batch_params *p, tsd_status *st)
 {
     ProtobufCMessage *m = NULL;
-    tsd_code c = tsd_pbtext_parse_file(&tensorflow__serving__batching_parameters__descriptor,
-                                       path, &m, st);
+    tsd_code c =
+        tsd_pbtext_parse_file(&tensorflow__serving__batching_parameters__descriptor, path, &m, st);
     if (c)
         return c;
     if ((c = from_msg(m, p, st)))

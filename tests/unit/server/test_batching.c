@@ -240,8 +240,8 @@ static void test_scheduler_concurrent(void **state)
     p.nallowed = 2;
     srv_batcher *b = srv_batcher_new(&p, &st);
     assert_non_null(b);
-    srv_metric *runs = srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count",
-                                          0, NULL);
+    srv_metric *runs =
+        srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count", 0, NULL);
     int64_t runs0 = srv_metric_value(runs, NULL);
     enum { NT = 8, NREQ = 150 };
     pthread_t th[NT];
