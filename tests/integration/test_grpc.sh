@@ -158,6 +158,16 @@ check("census case A", lb == ['0', '1'] and abs(sc[0] - 0.9860167) < 1e-5 and ab
 rr = regression_pb2.RegressionRequest(); rr.model_spec.name = 'census'; rr.model_spec.signature_name = 'regression'
 census_example(rr.input.example_list.examples.add(), **C)
 check("census regress C", abs(Regress(rr).result.regressions[0].value - 0.4538794) < 1e-5)
+# census predict signature fed a serialized tf.Example (case A) as a string tensor
+from tensorflow.core.example import example_pb2
+exa = example_pb2.Example(); census_example(exa, **A)
+pr = predict_pb2.PredictRequest(); pr.model_spec.name = 'census'; pr.model_spec.signature_name = 'predict'
+pr.inputs['examples'].dtype = types_pb2.DT_STRING
+pr.inputs['examples'].tensor_shape.dim.add().size = 1
+pr.inputs['examples'].string_val.append(exa.SerializeToString())
+po = Predict(pr).outputs
+check("census predict A", list(po['classes'].string_val) == [b'0'] and list(po['class_ids'].int64_val) == [0]
+      and abs(po['probabilities'].float_val[0] - 0.9860167) < 1e-5)
 
 # TF2 model
 resp = Predict(predict_req('tf2', [2.0], sig='regress_x2_to_y3') if False else predict_req('tf2', [2.0]))

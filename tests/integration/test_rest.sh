@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_rest.sh - start tensord on real fixtures and talk real HTTP with curl:
-# predict (row and columnar), classify, regress, status, metadata, list,
+# predict (row and columnar), classify, regress, census wide&deep (classify,
+# regress, predict from a b64 tf.Example), status, metadata, list,
 # health, error classes with TF Serving's wording, and a SIGTERM drain.
 set -u
 . "$(dirname "$0")/lib.sh"
@@ -154,6 +155,7 @@ check "unknown flag msg" contains "$WORK/out" "unknown command line flag 'no_suc
 cat > "$WORK/models.config" <<EOF
 model_config_list {
   config { name: 'three' base_path: '$M/saved_model_half_plus_three' model_platform: 'tensorflow' }
+  config { name: 'census' base_path: '$TSD_SHARED_DIR/models/estimator/census_wide_deep' model_platform: 'tensorflow' }
   config { name: 'two' base_path: '$M/saved_model_half_plus_two_2_versions' model_platform: 'tensorflow'
            model_version_policy { all {} }
            version_labels { key: 'stable' value: 123 } version_labels { key: 'canary' value: 124 } }
@@ -168,6 +170,38 @@ http POST /v1/models/two/labels/canary:predict '{"instances": [[1.0, 2.0], [3.0,
 check "label canary" json_eq 'b["predictions"] == [[2.5, 3.0], [3.5, 4.0]]'
 http GET /v1/models/two/labels/stable/metadata
 check "label metadata" json_eq 'b["model_spec"]["version"] == "123"'
+
+# census wide&deep over HTTP: documented case A (classify), case C (regress),
+# and case A again as a b64 serialized tf.Example through the predict signature
+A='{"age": 25.0, "capital_gain": 0.0, "capital_loss": 0.0, "education": "11th", "education_num": 7.0, "gender": "Male", "hours_per_week": 40.0, "native_country": "United-States", "occupation": "Machine-op-inspct", "relationship": "Own-child", "workclass": "Private"}'
+C='{"age": 35.0, "capital_gain": 0.0, "capital_loss": 0.0, "education": "Masters", "education_num": 14.0, "gender": "Female", "hours_per_week": 29.0, "native_country": "United-States", "occupation": "Prof-specialty", "relationship": "Husband", "workclass": "Private"}'
+http POST /v1/models/census:classify "{\"examples\": [$A]}"
+check "census classify case A" json_eq 'b["results"][0][0][0] == "0" and abs(b["results"][0][0][1] - 0.9860167) < 1e-5 and abs(b["results"][0][1][1] - 0.013983363) < 1e-5'
+http POST /v1/models/census:regress "{\"signature_name\": \"regression\", \"examples\": [$C]}"
+check "census regress case C" json_eq 'abs(b["results"][0] - 0.4538794) < 1e-5'
+mkdir -p "$WORK/py"
+protoc -I"$TSD_SOURCE_DIR/proto" --python_out="$WORK/py" tensorflow/core/example/example.proto \
+    tensorflow/core/example/feature.proto
+EXB64=$(PYTHONPATH="$WORK/py" "$PY" - "$A" <<'EOF'
+import base64, json, sys
+from tensorflow.core.example import example_pb2
+ex = example_pb2.Example()
+for k, v in json.loads(sys.argv[1]).items():
+    f = ex.features.feature[k]
+    if isinstance(v, str): f.bytes_list.value.append(v.encode())
+    else: f.float_list.value.append(v)
+print(base64.b64encode(ex.SerializeToString()).decode())
+EOF
+)
+http POST /v1/models/census:predict "{\"signature_name\": \"predict\", \"instances\": [{\"examples\": {\"b64\": \"$EXB64\"}}]}"
+check "census predict from b64" json_eq 'b["predictions"][0]["classes"] == ["0"] and b["predictions"][0]["class_ids"] == [0] and abs(b["predictions"][0]["probabilities"][0] - 0.9860167) < 1e-5'
+# nesting far beyond any tensor's rank: a clear 400, and the server goes on
+DEEP=$("$PY" -c 'print("{\"instances\": " + "[" * 200 + "1.0" + "]" * 200 + "}")')
+http POST /v1/models/three:predict "$DEEP"
+check "deep nesting refused" [ "$HTTP_CODE" = 400 ]
+check "deep nesting message" json_eq '"nesting is too deep" in b["error"]'
+http POST /v1/models/three:predict '{"instances": [1.0]}'
+check "serving after deep nesting" json_eq 'b == {"predictions": [3.5]}'
 stop_tensord
 check "SIGTERM exit 0 (config)" [ "$STOP_RC" = 0 ]
 
