@@ -89,6 +89,52 @@ tsd_code ldr_slice_spec_parse(const char *s, ldr_slice_spec *out, tsd_status *st
 tsd_code ldr_bundle_read_slice(ldr_bundle *b, const char *key, const char *shape_and_slice,
                                eng_tensor *out, tsd_status *st);
 
+/* ---- writing checkpoints ---------------------------------------------------- */
+
+typedef struct ldr_bundle_writer ldr_bundle_writer;
+
+/**
+ * Start a bundle at `prefix` (P.index, P.data-00000-of-00001) as
+ * TensorFlow's BundleWriter writes it, byte for byte: tensors are appended
+ * to the data file in the order added (add them in key order, as the Saver
+ * does), the index is written at finish. Until finish everything goes to
+ * temporary files next to the prefix, so a crash never leaves a partial
+ * bundle under the real names.
+ */
+ldr_bundle_writer *ldr_bundle_writer_new(const char *prefix, tsd_status *st);
+
+/** Append a tensor (numeric, bool or string) under key. Keys must be unique. */
+tsd_code ldr_bundle_writer_add(ldr_bundle_writer *w, const char *key, const eng_tensor *t,
+                               tsd_status *st);
+
+/**
+ * Write the index, fsync both files, rename them into place (data first,
+ * index last: the index's presence marks a complete bundle), fsync the
+ * directory.
+ */
+tsd_code ldr_bundle_writer_finish(ldr_bundle_writer *w, tsd_status *st);
+
+/** Free a writer; an unfinished bundle's temporary files are removed. */
+void ldr_bundle_writer_free(ldr_bundle_writer *w);
+
+/**
+ * Write dir/checkpoint (text-format CheckpointState, as the Saver writes it:
+ * model_checkpoint_path then every all_model_checkpoint_paths entry, paths
+ * relative to dir) atomically: temporary file, fsync, rename, fsync dir.
+ */
+tsd_code ldr_checkpoint_state_write(const char *dir, const char *latest,
+                                    const char *const *all, size_t nall, tsd_status *st);
+
+/**
+ * Read dir/checkpoint: *latest = model_checkpoint_path made absolute (malloc'ed),
+ * *all / *nall the retained list (malloc'ed array of malloc'ed strings; may
+ * be NULL). NOT_FOUND when there is no state file or the latest bundle's
+ * .index is missing (a crash between bundle and state never happens the
+ * other way round).
+ */
+tsd_code ldr_checkpoint_state_read(const char *dir, char **latest, char ***all, size_t *nall,
+                                   tsd_status *st);
+
 /* ---- TFRecord --------------------------------------------------------------- */
 
 typedef struct ldr_tfrecord ldr_tfrecord;

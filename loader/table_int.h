@@ -92,4 +92,36 @@ static inline uint64_t ldr__le64(const uint8_t *p)
     return (uint64_t)ldr__le32(p) | (uint64_t)ldr__le32(p + 4) << 32;
 }
 
+/* ---- writing (table_write.c) ---------------------------------------------- */
+
+/** A growable byte buffer; `oom` is set (and appends stop) on allocation failure. */
+typedef struct ldr__buf {
+    uint8_t *p;
+    size_t n, cap;
+    int oom;
+} ldr__buf;
+
+void ldr__buf_put(ldr__buf *b, const void *d, size_t n);
+void ldr__buf_varint(ldr__buf *b, uint64_t v);
+void ldr__buf_fixed32(ldr__buf *b, uint32_t v);
+void ldr__buf_fixed64(ldr__buf *b, uint64_t v);
+void ldr__buf_free(ldr__buf *b);
+
+/** One key/value pair to write. */
+typedef struct ldr__kv {
+    const char *key;
+    size_t key_len;
+    const uint8_t *value;
+    size_t value_len;
+} ldr__kv;
+
+/**
+ * Encode a table of n entries, which must be in strictly increasing key
+ * order (memcmp), exactly as TensorFlow's TableBuilder does for a bundle
+ * index: 256 KiB blocks, restart interval 16 (1 in the index block), no
+ * compression, shortest separators, an empty metaindex block, the 48-byte
+ * footer. Output is appended to out.
+ */
+tsd_code ldr__table_build(const ldr__kv *kv, size_t n, ldr__buf *out, tsd_status *st);
+
 #endif
