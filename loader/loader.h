@@ -135,6 +135,45 @@ tsd_code ldr_checkpoint_state_write(const char *dir, const char *latest,
 tsd_code ldr_checkpoint_state_read(const char *dir, char **latest, char ***all, size_t *nall,
                                    tsd_status *st);
 
+/* ---- TensorBoard event files ------------------------------------------------ */
+
+typedef struct ldr_event_writer ldr_event_writer;
+
+/**
+ * Create dir/events.out.tfevents.<%010d seconds>.<hostname> and write its
+ * first record, Event{wall_time, file_version: "brain.Event:2"}, as
+ * TensorFlow's EventsWriter does. wall_time is seconds since the epoch.
+ */
+ldr_event_writer *ldr_event_writer_new(const char *dir, double wall_time, tsd_status *st);
+
+/** Path of the event file. */
+const char *ldr_event_writer_path(const ldr_event_writer *w);
+
+/**
+ * Append one Event at `step` with a Summary of scalars in the legacy form
+ * Estimator writes (Value{tag, simple_value}).
+ */
+tsd_code ldr_event_writer_scalars(ldr_event_writer *w, double wall_time, int64_t step,
+                                  const char *const *tags, const float *values, size_t n,
+                                  tsd_status *st);
+
+/** Append Event{step, session_log{status: CHECKPOINT, checkpoint_path}}. */
+tsd_code ldr_event_writer_checkpoint(ldr_event_writer *w, double wall_time, int64_t step,
+                                     const char *checkpoint_path, tsd_status *st);
+
+/** Push what was appended to disk (write + fsync). */
+tsd_code ldr_event_writer_flush(ldr_event_writer *w, tsd_status *st);
+
+/** Flush and close. */
+void ldr_event_writer_free(ldr_event_writer *w);
+
+/**
+ * Frame data as one TFRecord record (fixed64 length, masked CRC of the
+ * length, data, masked CRC of the data) appended to a malloc'ed buffer
+ * *out of *len bytes (realloc'ed). Returns -1 on allocation failure.
+ */
+int ldr_tfrecord_frame(const void *data, size_t n, uint8_t **out, size_t *len);
+
 /* ---- TFRecord --------------------------------------------------------------- */
 
 typedef struct ldr_tfrecord ldr_tfrecord;
