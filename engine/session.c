@@ -152,6 +152,19 @@ static int is_initializer(const eng_node *w, const eng_node *var)
            strncmp(w->name, var->name, vl) == 0 && !strcmp(w->name + vl, "/Assign");
 }
 
+/*
+ * How many leading inputs an optimizer update writes: the variable and its
+ * slots (accumulator, linear; m, v). Other writers write input 0 only.
+ */
+static int written_inputs(const char *op)
+{
+    if (strstr(op, "ApplyFtrl") || strstr(op, "ApplyAdam") || strstr(op, "ApplyAdadelta"))
+        return 3;
+    if (strstr(op, "ApplyAdagrad") || strstr(op, "ApplyMomentum") || strstr(op, "ApplyRMSProp"))
+        return 2;
+    return 1;
+}
+
 static int analyse_writers(eng_session *s)
 {
     const eng_graph *g = s->g;
@@ -164,17 +177,20 @@ static int analyse_writers(eng_session *s)
             if (src && is_restore_op(src->op))
                 continue;
         }
-        const eng_node *var = trace(g, n->inputs[0]);
-        if (!var || !is_var_op(var->op)) {
-            s->unknown_writer = 1;
-            continue;
+        int nw = written_inputs(n->op);
+        for (int k = 0; k < nw && k < n->ninputs && n->inputs[k][0] != '^'; k++) {
+            const eng_node *var = trace(g, n->inputs[k]);
+            if (!var || !is_var_op(var->op)) {
+                s->unknown_writer = 1;
+                continue;
+            }
+            if (is_initializer(n, var))
+                continue;
+            eng__var *v = var_insert(s, var->name);
+            if (!v)
+                return -1;
+            v->written = 1;
         }
-        if (is_initializer(n, var))
-            continue;
-        eng__var *v = var_insert(s, var->name);
-        if (!v)
-            return -1;
-        v->written = 1;
     }
     return 0;
 }
@@ -431,6 +447,21 @@ static int same_shape(const eng_tensor *a, const eng_tensor *b)
         if (a->dims[i] != b->dims[i])
             return 0;
     return 1;
+}
+
+tsd_code eng_kctx_var_mut(eng_kctx *ctx, const char *var, eng_tensor **out)
+{
+    eng_session *s = ctx->sess;
+    if (!s)
+        return tsd_err(ctx->st, TSD_INTERNAL, "no session for variable '%s'", var);
+    if (!write_held)
+        return tsd_err(ctx->st, TSD_INTERNAL, "variable '%s' updated outside a writer step", var);
+    eng__var *v = var_find(s, var);
+    if (!v || !v->bound)
+        return tsd_err(ctx->st, TSD_FAILED_PRECONDITION, "Attempting to use uninitialized value %s",
+                       var);
+    *out = &v->value;
+    return TSD_OK;
 }
 
 tsd_code eng_kctx_write_var(eng_kctx *ctx, const char *var, const eng_tensor *val, int add)

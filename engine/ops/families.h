@@ -14,5 +14,6 @@ extern const eng_op_def eng_ops_sparse[]; /* sparse.c: sparse tensors, segments,
 extern const eng_op_def eng_ops_string[]; /* string.c: AsString, hashing, SparseCross */
 extern const eng_op_def eng_ops_parse[];  /* parse.c: ParseExample, ParseExampleV2 */
 extern const eng_op_def eng_ops_state[];  /* state.c: variables, resources, lookup tables */
+extern const eng_op_def eng_ops_train[];  /* train.c: optimizer updates (ResourceApply*) */
 
 #endif

@@ -121,6 +121,12 @@ tsd_code eng_kctx_str(eng_kctx *ctx, const char *p, size_t len, eng_str *out);
  *  copy placed in call memory). */
 tsd_code eng_kctx_read_var(eng_kctx *ctx, const char *var, eng_tensor *out);
 
+/**
+ * The stored value of a variable for in-place update, in a writer step (the
+ * session's variable write lock is held there); INTERNAL elsewhere.
+ */
+tsd_code eng_kctx_var_mut(eng_kctx *ctx, const char *var, eng_tensor **out);
+
 /** Replace a variable's value (copied); `add` = 1 adds element-wise instead. */
 tsd_code eng_kctx_write_var(eng_kctx *ctx, const char *var, const eng_tensor *v, int add);
 
