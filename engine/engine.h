@@ -327,6 +327,18 @@ tsd_code eng_session_run(eng_session *s, const eng_plan_spec *spec, const eng_te
  */
 void eng_set_blas_threads(int n);
 
+/* ---- gradients (for the trainer) ------------------------------------------ */
+
+/**
+ * Add to g the nodes computing d(sum of y)/d(xs[i]), like tf.gradients: y
+ * and xs are float tensor names ("loss", "w/Read:1"); gradient nodes are
+ * named under `prefix`/. On success grads[i] is a malloc'ed tensor name, or
+ * NULL when y does not depend on xs[i]. An op on a path from an x to y
+ * without a gradient fails with "node 'N': op 'Foo' has no gradient".
+ */
+tsd_code eng_graph_gradients(eng_graph *g, const char *y, const char *const *xs, int nx,
+                             const char *prefix, char **grads, tsd_status *st);
+
 /* ---- ops ---------------------------------------------------------------- */
 
 /** 1 if the engine implements an op type with this TensorFlow name. */

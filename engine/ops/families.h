@@ -15,5 +15,6 @@ extern const eng_op_def eng_ops_string[]; /* string.c: AsString, hashing, Sparse
 extern const eng_op_def eng_ops_parse[];  /* parse.c: ParseExample, ParseExampleV2 */
 extern const eng_op_def eng_ops_state[];  /* state.c: variables, resources, lookup tables */
 extern const eng_op_def eng_ops_train[];  /* train.c: optimizer updates (ResourceApply*) */
+extern const eng_op_def eng_ops_grad[];   /* grad_kernels.c: ReluGrad, BiasAddGrad, ... */
 
 #endif

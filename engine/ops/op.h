@@ -81,7 +81,44 @@ typedef struct eng_prep_ctx {
     tsd_status *st;
 } eng_prep_ctx;
 
-struct eng_grad_ctx; /* defined by the trainer */
+/**
+ * Gradient-building context (see eng_graph_gradients and ops/grads.c): a
+ * gradient function reads the forward node and the gradients flowing into
+ * its outputs, adds nodes computing the gradients of its inputs and sets
+ * dx[i] for each input with need[i].
+ */
+typedef struct eng_grad_ctx {
+    eng_graph *g;
+    const eng_node *node;      /* the forward node */
+    int ninputs;               /* its data inputs ... */
+    const char *const *inputs; /* ... as tensor names ("n", "n:1") */
+    const int *need;           /* need[i]: the caller wants dx[i] */
+    int noutputs;              /* outputs that receive a gradient (max index + 1) */
+    const char *const *dy;     /* dy[k]: gradient of output k, NULL = zero */
+    char **dx;                 /* out: set with eng_grad_set */
+    void *impl;                /* autodiff-private */
+    tsd_status *st;
+} eng_grad_ctx;
+
+/** Gradient function of one op type. */
+typedef tsd_code (*eng_grad_fn)(eng_grad_ctx *gc);
+
+/** The gradient function of an op (NULL: none registered). */
+eng_grad_fn eng_op_grad(const char *op);
+
+/**
+ * Add a gradient node of type op on data inputs; sets attr T to `t` unless
+ * t is ENG_DT_INVALID. Returns the node's name (graph-owned; its output 0
+ * is the tensor) or NULL with gc->st set. *out, if given, receives the node.
+ */
+const char *eng_grad_node(eng_grad_ctx *gc, const char *op, const char *const *ins, int n,
+                          eng_dtype t, eng_node **out);
+
+/** "name:k" for a node name (into a string the context owns). */
+const char *eng_grad_out(eng_grad_ctx *gc, const char *node, int k);
+
+/** Set dx[i] (copied). */
+tsd_code eng_grad_set(eng_grad_ctx *gc, int i, const char *tensor);
 
 /** Description of one op. */
 typedef struct eng_op_def {
@@ -89,7 +126,7 @@ typedef struct eng_op_def {
     tsd_code (*infer)(eng_infer_ctx *ic);        /* required */
     tsd_code (*compute)(eng_kctx *ctx);          /* required */
     tsd_code (*prepare)(eng_prep_ctx *pc);       /* optional */
-    tsd_code (*grad)(struct eng_grad_ctx *gc);   /* optional: trainer */
+    tsd_code (*grad)(struct eng_grad_ctx *gc);   /* unused: gradients are ops/grads.c's table */
     unsigned flags;
 } eng_op_def;
 

@@ -1,0 +1,311 @@
+/*
+ * grads.c - gradient functions, one per differentiable op, in one table
+ * looked up by eng_op_grad(). Each adds the nodes TensorFlow's own gradient
+ * (math_grad.py, nn_grad.py, array_grad.py) would add: MatMul with
+ * transposes, BiasAddGrad, ReluGrad, SigmoidGrad, TanhGrad, Sum/Reshape
+ * over BroadcastGradientArgs for broadcasting binary ops, and so on. Float
+ * tensors; the inputs a caller does not need get no nodes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine/ops/op.h"
+
+#define F ENG_DT_FLOAT
+
+static const char *node2(eng_grad_ctx *gc, const char *op, const char *a, const char *b)
+{
+    const char *ins[2] = {a, b};
+    return eng_grad_node(gc, op, ins, 2, F, NULL);
+}
+
+static const char *node1(eng_grad_ctx *gc, const char *op, const char *a)
+{
+    return eng_grad_node(gc, op, &a, 1, F, NULL);
+}
+
+static tsd_code set_attr(eng_grad_ctx *gc, eng_node *n, const char *name, eng_attr a)
+{
+    return eng_node_set_attr(gc->g, n, name, &a, gc->st);
+}
+
+/* Float scalar constant. */
+static const char *constf(eng_grad_ctx *gc, float v)
+{
+    eng_node *n;
+    const char *name = eng_grad_node(gc, "Const", NULL, 0, ENG_DT_INVALID, &n);
+    if (!name)
+        return NULL;
+    eng_tensor t = {.dtype = F, .rank = 0, .data = &v, .nbytes = sizeof v};
+    if (set_attr(gc, n, "dtype", (eng_attr){.kind = ENG_ATTR_TYPE, .type = F}) ||
+        set_attr(gc, n, "value", (eng_attr){.kind = ENG_ATTR_TENSOR, .tensor = t}))
+        return NULL;
+    return name;
+}
+
+/* Shape(x) as int32. */
+static const char *shape_of(eng_grad_ctx *gc, const char *x)
+{
+    return node1(gc, "Shape", x);
+}
+
+static const char *cast_to_float(eng_grad_ctx *gc, const char *x)
+{
+    eng_node *n;
+    const char *name = eng_grad_node(gc, "Cast", &x, 1, ENG_DT_INVALID, &n);
+    if (!name || set_attr(gc, n, "SrcT", (eng_attr){.kind = ENG_ATTR_TYPE, .type = ENG_DT_INT32}) ||
+        set_attr(gc, n, "DstT", (eng_attr){.kind = ENG_ATTR_TYPE, .type = F}))
+        return NULL;
+    return name;
+}
+
+/* Sum(g, axes) reshaped to shape (the reduction a broadcast needs). */
+static const char *sum_reshape(eng_grad_ctx *gc, const char *g, const char *axes, const char *shape)
+{
+    const char *s = node2(gc, "Sum", g, axes);
+    return s ? node2(gc, "Reshape", s, shape) : NULL;
+}
+
+/*
+ * Set the gradients of a broadcasting binary op from gx (for input 0) and gy
+ * (for input 1), each summed over the dims its input was broadcast along.
+ */
+static tsd_code set_broadcast(eng_grad_ctx *gc, const char *gx, const char *gy)
+{
+    const char *sx = shape_of(gc, gc->inputs[0]), *sy = sx ? shape_of(gc, gc->inputs[1]) : NULL;
+    const char *args = sy ? node2(gc, "BroadcastGradientArgs", sx, sy) : NULL;
+    if (!args)
+        return gc->st->code;
+    eng_node *an = eng_graph_find(gc->g, args);
+    eng_attr t = {.kind = ENG_ATTR_TYPE, .type = ENG_DT_INT32};
+    if (eng_node_set_attr(gc->g, an, "T", &t, gc->st))
+        return gc->st->code;
+    if (gc->need[0] && gx) {
+        const char *r = sum_reshape(gc, gx, eng_grad_out(gc, args, 0), sx);
+        if (!r || eng_grad_set(gc, 0, r))
+            return gc->st->code;
+    }
+    if (gc->ninputs > 1 && gc->need[1] && gy) {
+        const char *r = sum_reshape(gc, gy, eng_grad_out(gc, args, 1), sy);
+        if (!r || eng_grad_set(gc, 1, r))
+            return gc->st->code;
+    }
+    return TSD_OK;
+}
+
+/* ---- element-wise ------------------------------------------------------------ */
+
+static tsd_code g_identity(eng_grad_ctx *gc)
+{
+    return eng_grad_set(gc, 0, gc->dy[0]);
+}
+
+static tsd_code g_add(eng_grad_ctx *gc)
+{
+    return set_broadcast(gc, gc->dy[0], gc->dy[0]);
+}
+
+static tsd_code g_sub(eng_grad_ctx *gc)
+{
+    const char *neg = gc->need[1] ? node1(gc, "Neg", gc->dy[0]) : NULL;
+    if (gc->need[1] && !neg)
+        return gc->st->code;
+    return set_broadcast(gc, gc->dy[0], neg);
+}
+
+static tsd_code g_mul(eng_grad_ctx *gc)
+{
+    const char *gx = gc->need[0] ? node2(gc, "Mul", gc->dy[0], gc->inputs[1]) : NULL;
+    const char *gy = gc->need[1] ? node2(gc, "Mul", gc->inputs[0], gc->dy[0]) : NULL;
+    if ((gc->need[0] && !gx) || (gc->need[1] && !gy))
+        return gc->st->code;
+    return set_broadcast(gc, gx, gy);
+}
+
+static tsd_code g_neg(eng_grad_ctx *gc)
+{
+    const char *r = node1(gc, "Neg", gc->dy[0]);
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_square(eng_grad_ctx *gc)
+{
+    const char *two = constf(gc, 2.0f);
+    const char *x2 = two ? node2(gc, "Mul", gc->inputs[0], two) : NULL;
+    const char *r = x2 ? node2(gc, "Mul", gc->dy[0], x2) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_exp(eng_grad_ctx *gc)
+{
+    const char *r = node2(gc, "Mul", gc->dy[0], eng_grad_out(gc, eng_node_name(gc->node), 0));
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_log(eng_grad_ctx *gc)
+{
+    const char *r = node2(gc, "RealDiv", gc->dy[0], gc->inputs[0]);
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_log1p(eng_grad_ctx *gc)
+{
+    const char *one = constf(gc, 1.0f);
+    const char *x1 = one ? node2(gc, "AddV2", gc->inputs[0], one) : NULL;
+    const char *r = x1 ? node2(gc, "RealDiv", gc->dy[0], x1) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_abs(eng_grad_ctx *gc)
+{
+    const char *sg = node1(gc, "Sign", gc->inputs[0]);
+    const char *r = sg ? node2(gc, "Mul", gc->dy[0], sg) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+/* ---- activations ------------------------------------------------------------- */
+
+static tsd_code g_relu(eng_grad_ctx *gc)
+{
+    const char *r = node2(gc, "ReluGrad", gc->dy[0], eng_grad_out(gc, eng_node_name(gc->node), 0));
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_sigmoid(eng_grad_ctx *gc)
+{
+    const char *r =
+        node2(gc, "SigmoidGrad", eng_grad_out(gc, eng_node_name(gc->node), 0), gc->dy[0]);
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_tanh(eng_grad_ctx *gc)
+{
+    const char *r = node2(gc, "TanhGrad", eng_grad_out(gc, eng_node_name(gc->node), 0), gc->dy[0]);
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+/* ---- dense layers ---------------------------------------------------------- */
+
+static const char *matmul(eng_grad_ctx *gc, const char *a, const char *b, int ta, int tb)
+{
+    eng_node *n;
+    const char *ins[2] = {a, b};
+    const char *name = eng_grad_node(gc, "MatMul", ins, 2, F, &n);
+    if (!name || set_attr(gc, n, "transpose_a", (eng_attr){.kind = ENG_ATTR_BOOL, .b = ta}) ||
+        set_attr(gc, n, "transpose_b", (eng_attr){.kind = ENG_ATTR_BOOL, .b = tb}))
+        return NULL;
+    return name;
+}
+
+static tsd_code g_matmul(eng_grad_ctx *gc)
+{
+    int ta = eng_attr_bool_or(gc->node, "transpose_a", 0);
+    int tb = eng_attr_bool_or(gc->node, "transpose_b", 0);
+    const char *a = gc->inputs[0], *b = gc->inputs[1], *dy = gc->dy[0];
+    const char *da = NULL, *db = NULL;
+    if (gc->need[0]) {
+        da = !ta ? (!tb ? matmul(gc, dy, b, 0, 1) : matmul(gc, dy, b, 0, 0))
+                 : (!tb ? matmul(gc, b, dy, 0, 1) : matmul(gc, b, dy, 1, 1));
+        if (!da || eng_grad_set(gc, 0, da))
+            return gc->st->code;
+    }
+    if (gc->need[1]) {
+        db = !ta ? (!tb ? matmul(gc, a, dy, 1, 0) : matmul(gc, dy, a, 1, 0))
+                 : (!tb ? matmul(gc, a, dy, 0, 0) : matmul(gc, dy, a, 1, 1));
+        if (!db || eng_grad_set(gc, 1, db))
+            return gc->st->code;
+    }
+    return TSD_OK;
+}
+
+static tsd_code g_bias_add(eng_grad_ctx *gc)
+{
+    if (gc->need[0] && eng_grad_set(gc, 0, gc->dy[0]))
+        return gc->st->code;
+    if (gc->need[1]) {
+        const char *r = node1(gc, "BiasAddGrad", gc->dy[0]);
+        if (!r || eng_grad_set(gc, 1, r))
+            return gc->st->code;
+    }
+    return TSD_OK;
+}
+
+/* ---- reductions and shapes ------------------------------------------------------- */
+
+/* dy broadcast back to x's shape, for Sum/Mean over the axes in input 1. */
+static const char *unreduce(eng_grad_ctx *gc)
+{
+    const char *sx = shape_of(gc, gc->inputs[0]);
+    if (!sx)
+        return NULL;
+    const char *dy = gc->dy[0];
+    if (!eng_attr_bool_or(gc->node, "keep_dims", 0)) {
+        const char *ins[2] = {sx, gc->inputs[1]};
+        const char *rs = eng_grad_node(gc, "_TsdReducedShape", ins, 2, ENG_DT_INVALID, NULL);
+        dy = rs ? node2(gc, "Reshape", dy, rs) : NULL;
+        if (!dy)
+            return NULL;
+    }
+    return node2(gc, "BroadcastTo", dy, sx);
+}
+
+static tsd_code g_sum(eng_grad_ctx *gc)
+{
+    const char *r = unreduce(gc);
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_mean(eng_grad_ctx *gc)
+{
+    const char *r = unreduce(gc);
+    const char *nx = r ? node1(gc, "Size", gc->inputs[0]) : NULL;
+    const char *ny = nx ? node1(gc, "Size", eng_grad_out(gc, eng_node_name(gc->node), 0)) : NULL;
+    const char *fx = ny ? cast_to_float(gc, nx) : NULL;
+    const char *fy = fx ? cast_to_float(gc, ny) : NULL;
+    const char *cnt = fy ? node2(gc, "RealDiv", fx, fy) : NULL;
+    const char *d = cnt ? node2(gc, "RealDiv", r, cnt) : NULL;
+    return d ? eng_grad_set(gc, 0, d) : gc->st->code;
+}
+
+static tsd_code g_reshape(eng_grad_ctx *gc)
+{
+    const char *sx = shape_of(gc, gc->inputs[0]);
+    const char *r = sx ? node2(gc, "Reshape", gc->dy[0], sx) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_none(eng_grad_ctx *gc)
+{
+    (void)gc;
+    return TSD_OK; /* StopGradient: nothing flows back */
+}
+
+/* The table, sorted by op name. */
+static const struct {
+    const char *op;
+    eng_grad_fn fn;
+} grads[] = {
+    {"Abs", g_abs},           {"Add", g_add},         {"AddV2", g_add},
+    {"BiasAdd", g_bias_add},  {"Exp", g_exp},         {"Identity", g_identity},
+    {"Log", g_log},           {"Log1p", g_log1p},     {"MatMul", g_matmul},
+    {"Mean", g_mean},         {"Mul", g_mul},         {"Neg", g_neg},
+    {"Relu", g_relu},         {"Reshape", g_reshape}, {"Sigmoid", g_sigmoid},
+    {"Snapshot", g_identity}, {"Square", g_square},   {"StopGradient", g_none},
+    {"Sub", g_sub},           {"Sum", g_sum},         {"Tanh", g_tanh},
+};
+
+eng_grad_fn eng_op_grad(const char *op)
+{
+    size_t lo = 0, hi = sizeof grads / sizeof grads[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(op, grads[mid].op);
+        if (c == 0)
+            return grads[mid].fn;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
