@@ -1,0 +1,241 @@
+/*
+ * test_dnn.c - the trainer's DNN classifier end to end on the UCI Adult
+ * census data (numeric features, z-scored with the training set's mean and
+ * deviation; label income > 50K): training lowers the loss and beats the
+ * majority class on the test set clearly, global_step counts the steps, a
+ * checkpoint restored into a fresh model gives identical predictions and
+ * the same global_step, training resumes from it, retention keeps the
+ * newest checkpoints only, and bad configurations are refused.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tests/unit/test_util.h"
+#include "trainer/trainer.h"
+
+enum { NF = 5 };
+
+typedef struct data {
+    float *x, *y;
+    int64_t n;
+} data;
+
+/* age, education_num, capital_gain, capital_loss, hours_per_week; >50K. */
+static data load(const char *rel)
+{
+    data d = {0};
+    size_t len;
+    char *text = tsd_test_read_file(tsd_test_path(rel), &len);
+    assert_non_null(text);
+    int64_t cap = 0;
+    for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+        char *f[15];
+        int nf = 0;
+        for (char *p = line; nf < 15; nf++) {
+            f[nf] = p;
+            char *c = strchr(p, ',');
+            if (!c) {
+                nf++;
+                break;
+            }
+            *c = '\0';
+            p = c + 1;
+        }
+        if (nf != 15)
+            continue;
+        if (d.n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            d.x = realloc(d.x, (size_t)cap * NF * sizeof *d.x);
+            d.y = realloc(d.y, (size_t)cap * sizeof *d.y);
+        }
+        static const int cols[NF] = {0, 4, 10, 11, 12};
+        for (int k = 0; k < NF; k++)
+            d.x[d.n * NF + k] = strtof(f[cols[k]], NULL);
+        d.y[d.n] = strstr(f[14], ">50K") ? 1.0f : 0.0f;
+        d.n++;
+    }
+    free(text);
+    return d;
+}
+
+static data train_set, test_set;
+
+static int setup(void **state)
+{
+    (void)state;
+    train_set = load("datasets/census/adult.data.csv");
+    test_set = load("datasets/census/adult.test.csv");
+    /* z-score with the training statistics */
+    double mean[NF] = {0}, sd[NF] = {0};
+    for (int64_t i = 0; i < train_set.n; i++)
+        for (int k = 0; k < NF; k++)
+            mean[k] += train_set.x[i * NF + k] / (double)train_set.n;
+    for (int64_t i = 0; i < train_set.n; i++)
+        for (int k = 0; k < NF; k++) {
+            double dv = train_set.x[i * NF + k] - mean[k];
+            sd[k] += dv * dv / (double)train_set.n;
+        }
+    data *sets[2] = {&train_set, &test_set};
+    for (int s = 0; s < 2; s++)
+        for (int64_t i = 0; i < sets[s]->n; i++)
+            for (int k = 0; k < NF; k++)
+                sets[s]->x[i * NF + k] = (float)((sets[s]->x[i * NF + k] - mean[k]) / sqrt(sd[k]));
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(train_set.x);
+    free(train_set.y);
+    free(test_set.x);
+    free(test_set.y);
+    return 0;
+}
+
+static double accuracy(trn_model *m, const data *d)
+{
+    float *p = malloc((size_t)d->n * sizeof *p);
+    tsd_status st = TSD_STATUS_INIT;
+    assert_int_equal(trn_predict(m, d->x, d->n, p, &st), TSD_OK);
+    int64_t ok = 0;
+    for (int64_t i = 0; i < d->n; i++)
+        ok += (p[i] > 0.5f) == (d->y[i] > 0.5f);
+    free(p);
+    return (double)ok / (double)d->n;
+}
+
+static const int hidden[2] = {16, 8};
+
+static trn_model *new_model(void)
+{
+    trn_dnn_config c = {NF, hidden, 2, 0.05f, 42};
+    tsd_status st = TSD_STATUS_INIT;
+    trn_model *m = trn_dnn_new(&c, &st);
+    if (!m)
+        fail_msg("new: %s", st.msg);
+    return m;
+}
+
+/* Train `epochs` passes at batch 64; returns the mean loss of the first and
+ * last 50 steps. */
+static void train(trn_model *m, int epochs, double *first, double *last)
+{
+    tsd_status st = TSD_STATUS_INIT;
+    const int64_t b = 64;
+    int64_t steps = 0, per_epoch = train_set.n / b;
+    double f = 0, l = 0;
+    for (int e = 0; e < epochs; e++)
+        for (int64_t s = 0; s < per_epoch; s++, steps++) {
+            float loss;
+            assert_int_equal(
+                trn_train_step(m, train_set.x + s * b * NF, train_set.y + s * b, b, &loss, &st),
+                TSD_OK);
+            if (steps < 50)
+                f += loss / 50.0;
+            if (steps >= epochs * per_epoch - 50)
+                l += loss / 50.0;
+        }
+    if (first)
+        *first = f;
+    if (last)
+        *last = l;
+}
+
+static void test_learns(void **state)
+{
+    (void)state;
+    trn_model *m = new_model();
+    assert_int_equal(trn_global_step(m), 0);
+    double majority = 0;
+    for (int64_t i = 0; i < test_set.n; i++)
+        majority += test_set.y[i] < 0.5f;
+    majority /= (double)test_set.n;
+    double before = accuracy(m, &test_set), first, last;
+    train(m, 2, &first, &last);
+    double after = accuracy(m, &test_set);
+    print_message("census numeric DNN: loss %.4f -> %.4f, test accuracy %.4f (majority %.4f, "
+                  "untrained %.4f)\n",
+                  first, last, after, majority, before);
+    assert_true(last < first * 0.8);
+    assert_true(after > majority + 0.03);
+    assert_int_equal(trn_global_step(m), 2 * (train_set.n / 64));
+    trn_model_free(m);
+}
+
+static void test_checkpoint_resume(void **state)
+{
+    (void)state;
+    char dir[512], path[700];
+    snprintf(dir, sizeof dir, "%s/model_dir", tsd_test_tmpdir());
+    mkdir(dir, 0700);
+    tsd_status st = TSD_STATUS_INIT;
+    trn_model *m = new_model();
+    assert_int_equal(trn_restore(m, dir, &st), TSD_NOT_FOUND); /* fresh start */
+    float x[4 * NF], y[4] = {0, 1, 0, 1}, p1[64], p2[64];
+    memcpy(x, test_set.x, sizeof x);
+    for (int round = 0; round < 4; round++) {
+        for (int s = 0; s < 25; s++)
+            assert_int_equal(
+                trn_train_step(m, train_set.x + s * 64 * NF, train_set.y + s * 64, 64, NULL, &st),
+                TSD_OK);
+        assert_int_equal(trn_save(m, dir, 3, &st), TSD_OK);
+    }
+    assert_int_equal(trn_global_step(m), 100);
+    /* keep 3: model.ckpt-25 is gone, 50/75/100 remain */
+    snprintf(path, sizeof path, "%s/model.ckpt-25.index", dir);
+    assert_int_not_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/model.ckpt-50.index", dir);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(trn_predict(m, test_set.x, 64, p1, &st), TSD_OK);
+    /* a fresh model from the checkpoint answers the same and continues */
+    trn_model *r = new_model();
+    assert_int_equal(trn_restore(r, dir, &st), TSD_OK);
+    assert_int_equal(trn_global_step(r), 100);
+    assert_int_equal(trn_predict(r, test_set.x, 64, p2, &st), TSD_OK);
+    assert_memory_equal(p1, p2, sizeof p1);
+    assert_int_equal(trn_train_step(r, x, y, 4, NULL, &st), TSD_OK);
+    assert_int_equal(trn_train_step(m, x, y, 4, NULL, &st), TSD_OK);
+    assert_int_equal(trn_predict(m, test_set.x, 64, p1, &st), TSD_OK);
+    assert_int_equal(trn_predict(r, test_set.x, 64, p2, &st), TSD_OK);
+    assert_memory_equal(p1, p2, sizeof p1); /* optimizer slots were restored too */
+    assert_int_equal(trn_save(r, dir, 3, &st), TSD_OK);
+    snprintf(path, sizeof path, "%s/model.ckpt-50.index", dir);
+    assert_int_not_equal(access(path, F_OK), 0); /* retention continued after restore */
+    trn_model_free(m);
+    trn_model_free(r);
+}
+
+static void test_bad_config(void **state)
+{
+    (void)state;
+    tsd_status st = TSD_STATUS_INIT;
+    int bad[1] = {0};
+    trn_dnn_config c = {NF, bad, 1, 0.05f, 1};
+    assert_null(trn_dnn_new(&c, &st));
+    assert_non_null(strstr(st.msg, "hidden_units[0] must be positive"));
+    trn_dnn_config c2 = {0, hidden, 2, 0.05f, 1};
+    assert_null(trn_dnn_new(&c2, &st));
+    trn_dnn_config c3 = {NF, hidden, 2, 0.0f, 1};
+    assert_null(trn_dnn_new(&c3, &st));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_learns),
+        cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_bad_config),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
