@@ -4,11 +4,16 @@
  * BiasAddGrad(dy) (sum over every dim but the last, NHWC) and
  * BroadcastGradientArgs(s0, s1) (the dims each side was broadcast along,
  * which its gradient sums over), all with TensorFlow's input order and
- * semantics; plus _TsdReducedShape(shape, axes), the shape with 1 at every
+ * semantics; UnsortedSegmentSum(data, segment_ids, num_segments),
+ * SparseSegmentMeanGrad / SparseSegmentSqrtNGrad(grad, indices,
+ * segment_ids, output_dim0) and ConcatOffset(axis, shapes...) for the
+ * gradients of gathers, embedding combiners and concatenation; plus
+ * _TsdReducedShape(shape, axes), the shape with 1 at every
  * reduced axis (what TensorFlow's Python reduced_shape computes with
  * DynamicStitch), which only gradient graphs contain. Float tensors
  * (int32/int64 shapes).
  */
+#include <math.h>
 #include <string.h>
 
 #include "engine/ops/op.h"
@@ -215,13 +220,196 @@ static tsd_code reduced_shape_compute(eng_kctx *ctx)
     return TSD_OK;
 }
 
+/* ---- segment sums and the embedding combiners' gradients ---------------------- */
+
+static int64_t index_at(const eng_tensor *t, int64_t i)
+{
+    return t->dtype == ENG_DT_INT32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
+}
+
+static int is_index(const eng_tensor *t)
+{
+    return t->dtype == ENG_DT_INT32 || t->dtype == ENG_DT_INT64;
+}
+
+static tsd_code unknown_rows_infer(eng_infer_ctx *ic)
+{
+    if (ic->ninputs < 3)
+        return tsd_err(ic->st, TSD_INVALID_ARGUMENT, "expected 3 inputs");
+    ic->noutputs = 1;
+    ic->outputs[0].dtype = ic->inputs[0].dtype;
+    ic->outputs[0].shape.rank = -1;
+    return TSD_OK;
+}
+
+/* out[ids[i]] += data[i] (ids a prefix of data's shape); ids < 0 dropped. */
+static tsd_code unsorted_segment_sum_compute(eng_kctx *ctx)
+{
+    const eng_tensor *d = &ctx->inputs[0], *ids = &ctx->inputs[1], *ns = &ctx->inputs[2];
+    if (d->dtype != ENG_DT_FLOAT || !is_index(ids) || !is_index(ns) ||
+        eng_tensor_num_elements(ns) != 1 || ids->rank > d->rank)
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                       "UnsortedSegmentSum: float data, int segment ids (a prefix of data's "
+                       "shape) and a scalar num_segments");
+    for (int i = 0; i < ids->rank; i++)
+        if (ids->dims[i] != d->dims[i])
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                           "segment_ids shape must be a prefix of data's shape");
+    int64_t nseg = index_at(ns, 0), dims[ENG_MAX_RANK], inner = 1;
+    if (nseg < 0)
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "num_segments must be >= 0");
+    int rank = 1 + d->rank - ids->rank;
+    dims[0] = nseg;
+    for (int i = ids->rank; i < d->rank; i++) {
+        dims[1 + i - ids->rank] = d->dims[i];
+        inner *= d->dims[i];
+    }
+    eng_tensor *o = eng_kctx_output(ctx, 0, ENG_DT_FLOAT, rank, dims);
+    if (!o)
+        return ctx->st->code;
+    float *out = o->data;
+    const float *x = d->data;
+    memset(out, 0, o->nbytes);
+    int64_t n = eng_tensor_num_elements(ids);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t k = index_at(ids, i);
+        if (k < 0)
+            continue;
+        if (k >= nseg)
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                           "segment_ids[%lld] = %lld is out of "
+                           "range [0, %lld)",
+                           (long long)i, (long long)k, (long long)nseg);
+        for (int64_t j = 0; j < inner; j++)
+            out[k * inner + j] += x[i * inner + j];
+    }
+    return TSD_OK;
+}
+
+/* SparseSegment{Mean,SqrtN}Grad: out[indices[i]] += grad[segment_ids[i]] / w(segment). */
+static tsd_code seg_grad(eng_kctx *ctx, int sqrtn)
+{
+    const eng_tensor *g = &ctx->inputs[0], *idx = &ctx->inputs[1], *seg = &ctx->inputs[2],
+                     *d0 = &ctx->inputs[3];
+    if (g->dtype != ENG_DT_FLOAT || g->rank < 1 || !is_index(idx) || !is_index(seg) ||
+        !is_index(d0) || idx->rank != 1 || seg->rank != 1 || idx->dims[0] != seg->dims[0] ||
+        eng_tensor_num_elements(d0) != 1)
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                       "expected float grad, int indices and segment_ids of one length, a "
+                       "scalar output_dim0");
+    int64_t rows = index_at(d0, 0), nseg = g->dims[0], inner = 1, dims[ENG_MAX_RANK];
+    dims[0] = rows;
+    for (int i = 1; i < g->rank; i++) {
+        dims[i] = g->dims[i];
+        inner *= g->dims[i];
+    }
+    eng_tensor *o = eng_kctx_output(ctx, 0, ENG_DT_FLOAT, g->rank, dims);
+    float *cnt = o ? eng_kctx_scratch(ctx, (size_t)(nseg ? nseg : 1) * sizeof *cnt) : NULL;
+    if (!cnt)
+        return ctx->st->code;
+    memset(o->data, 0, o->nbytes);
+    memset(cnt, 0, (size_t)(nseg ? nseg : 1) * sizeof *cnt);
+    int64_t n = idx->dims[0];
+    for (int64_t i = 0; i < n; i++) {
+        int64_t s = index_at(seg, i);
+        if (s < 0 || s >= nseg)
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "segment id %lld out of range",
+                           (long long)s);
+        cnt[s] += 1;
+    }
+    float *out = o->data;
+    const float *x = g->data;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t s = index_at(seg, i), r = index_at(idx, i);
+        if (r < 0 || r >= rows)
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "index %lld out of range [0, %lld)",
+                           (long long)r, (long long)rows);
+        float w = sqrtn ? sqrtf(cnt[s]) : cnt[s];
+        for (int64_t j = 0; j < inner; j++)
+            out[r * inner + j] += x[s * inner + j] / w;
+    }
+    return TSD_OK;
+}
+
+static tsd_code seg_mean_grad_compute(eng_kctx *ctx)
+{
+    return seg_grad(ctx, 0);
+}
+
+static tsd_code seg_sqrtn_grad_compute(eng_kctx *ctx)
+{
+    return seg_grad(ctx, 1);
+}
+
+static tsd_code seg_grad_infer(eng_infer_ctx *ic)
+{
+    if (ic->ninputs < 4)
+        return tsd_err(ic->st, TSD_INVALID_ARGUMENT, "expected 4 inputs");
+    ic->noutputs = 1;
+    ic->outputs[0].dtype = ic->inputs[0].dtype;
+    ic->outputs[0].shape.rank = -1;
+    return TSD_OK;
+}
+
+/* ---- ConcatOffset ---------------------------------------------------------------- */
+
+static tsd_code concat_offset_infer(eng_infer_ctx *ic)
+{
+    if (ic->ninputs < 2)
+        return tsd_err(ic->st, TSD_INVALID_ARGUMENT, "expected an axis and shapes");
+    ic->noutputs = ic->ninputs - 1;
+    if (ic->noutputs > ic->max_outputs)
+        return TSD_OK;
+    for (int k = 0; k < ic->noutputs; k++) {
+        ic->outputs[k].dtype = ic->inputs[1].dtype;
+        ic->outputs[k].shape = ic->inputs[1].shape;
+    }
+    return TSD_OK;
+}
+
+static tsd_code concat_offset_compute(eng_kctx *ctx)
+{
+    const eng_tensor *ax = &ctx->inputs[0];
+    if (!is_index(ax) || eng_tensor_num_elements(ax) != 1)
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "concat_dim must be an int scalar");
+    const eng_tensor *s0 = &ctx->inputs[1];
+    if (s0->rank != 1 || !is_index(s0))
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "shapes must be int vectors");
+    int64_t r = s0->dims[0], axis = index_at(ax, 0), off = 0;
+    if (axis < 0)
+        axis += r;
+    if (axis < 0 || axis >= r)
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "concat_dim out of range");
+    for (int k = 1; k < ctx->ninputs; k++) {
+        const eng_tensor *sk = &ctx->inputs[k];
+        if (sk->rank != 1 || sk->dims[0] != r || sk->dtype != s0->dtype)
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "shape %d does not match", k - 1);
+        eng_tensor *o = eng_kctx_output(ctx, k - 1, s0->dtype, 1, &r);
+        if (!o)
+            return ctx->st->code;
+        for (int64_t i = 0; i < r; i++) {
+            int64_t v = i == axis ? off : 0;
+            if (s0->dtype == ENG_DT_INT32)
+                ((int32_t *)o->data)[i] = (int32_t)v;
+            else
+                ((int64_t *)o->data)[i] = v;
+        }
+        off += index_at(sk, axis);
+    }
+    return TSD_OK;
+}
+
 /* The family table. */
 const eng_op_def eng_ops_grad[] = {
     {"BiasAddGrad", bias_grad_infer, bias_grad_compute, NULL, NULL, 0},
     {"BroadcastGradientArgs", bga_infer, bga_compute, NULL, NULL, 0},
+    {"ConcatOffset", concat_offset_infer, concat_offset_compute, NULL, NULL, 0},
     {"ReluGrad", elementwise_infer, relu_grad_compute, NULL, NULL, 0},
     {"SigmoidGrad", elementwise_infer, sigmoid_grad_compute, NULL, NULL, 0},
+    {"SparseSegmentMeanGrad", seg_grad_infer, seg_mean_grad_compute, NULL, NULL, 0},
+    {"SparseSegmentSqrtNGrad", seg_grad_infer, seg_sqrtn_grad_compute, NULL, NULL, 0},
     {"TanhGrad", elementwise_infer, tanh_grad_compute, NULL, NULL, 0},
+    {"UnsortedSegmentSum", unknown_rows_infer, unsorted_segment_sum_compute, NULL, NULL, 0},
     {"_TsdReducedShape", reduced_shape_infer, reduced_shape_compute, NULL, NULL, 0},
     {NULL, NULL, NULL, NULL, NULL, 0},
 };

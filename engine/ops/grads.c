@@ -6,6 +6,7 @@
  * over BroadcastGradientArgs for broadcasting binary ops, and so on. Float
  * tensors; the inputs a caller does not need get no nodes.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -274,6 +275,145 @@ static tsd_code g_reshape(eng_grad_ctx *gc)
     return r ? eng_grad_set(gc, 0, r) : gc->st->code;
 }
 
+/* ---- gathers, embedding combiners, concatenation ---------------------------------- */
+
+/* int32 vector (or scalar) constant. */
+static const char *consti(eng_grad_ctx *gc, const int32_t *v, int n, int scalar)
+{
+    eng_node *nd;
+    const char *name = eng_grad_node(gc, "Const", NULL, 0, ENG_DT_INVALID, &nd);
+    if (!name)
+        return NULL;
+    eng_tensor t = {.dtype = ENG_DT_INT32,
+                    .rank = scalar ? 0 : 1,
+                    .data = (void *)v,
+                    .nbytes = (size_t)n * sizeof *v};
+    t.dims[0] = n;
+    if (set_attr(gc, nd, "dtype", (eng_attr){.kind = ENG_ATTR_TYPE, .type = ENG_DT_INT32}) ||
+        set_attr(gc, nd, "value", (eng_attr){.kind = ENG_ATTR_TENSOR, .tensor = t}))
+        return NULL;
+    return name;
+}
+
+/* Dim 0 of x as an int32 scalar: StridedSlice(Shape(x), [0], [1], [1]), shrunk. */
+static const char *dim0(eng_grad_ctx *gc, const char *x)
+{
+    static const int32_t zero = 0, one = 1;
+    const char *sh = shape_of(gc, x);
+    const char *b = sh ? consti(gc, &zero, 1, 0) : NULL;
+    const char *e = b ? consti(gc, &one, 1, 0) : NULL;
+    const char *st = e ? consti(gc, &one, 1, 0) : NULL;
+    if (!st)
+        return NULL;
+    const char *ins[4] = {sh, b, e, st};
+    eng_node *n;
+    const char *name = eng_grad_node(gc, "StridedSlice", ins, 4, ENG_DT_INT32, &n);
+    if (!name ||
+        set_attr(gc, n, "Index", (eng_attr){.kind = ENG_ATTR_TYPE, .type = ENG_DT_INT32}) ||
+        set_attr(gc, n, "shrink_axis_mask", (eng_attr){.kind = ENG_ATTR_INT, .i = 1}))
+        return NULL;
+    return name;
+}
+
+/* out[ids] += data over `rows` rows. */
+static const char *segment_sum(eng_grad_ctx *gc, const char *data, const char *ids,
+                               const char *rows)
+{
+    const char *ins[3] = {data, ids, rows};
+    return eng_grad_node(gc, "UnsortedSegmentSum", ins, 3, F, NULL);
+}
+
+/* The Const value of a graph tensor, if it is one (else NULL). */
+static const eng_attr *const_value(eng_grad_ctx *gc, const char *tensor)
+{
+    char name[512];
+    snprintf(name, sizeof name, "%s", tensor);
+    char *colon = strrchr(name, ':');
+    if (colon && strcmp(colon, ":0") == 0)
+        *colon = '\0';
+    eng_node *n = eng_graph_find(gc->g, name);
+    if (!n || strcmp(eng_node_op(n), "Const") != 0)
+        return NULL;
+    return eng_node_attr(n, "value");
+}
+
+static tsd_code g_gather(eng_grad_ctx *gc)
+{
+    if (!gc->need[0])
+        return TSD_OK;
+    const eng_attr *ax = gc->ninputs > 2 ? const_value(gc, gc->inputs[2]) : NULL;
+    if (!ax || ax->kind != ENG_ATTR_TENSOR || eng_tensor_num_elements(&ax->tensor) != 1 ||
+        (ax->tensor.dtype == ENG_DT_INT32 ? *(const int32_t *)ax->tensor.data
+                                          : *(const int64_t *)ax->tensor.data) != 0 ||
+        eng_attr_int_or(gc->node, "batch_dims", 0) != 0)
+        return tsd_err(gc->st, TSD_UNIMPLEMENTED,
+                       "the gradient of GatherV2 is implemented for a constant axis 0 only");
+    const char *rows = dim0(gc, gc->inputs[0]);
+    const char *r = rows ? segment_sum(gc, gc->dy[0], gc->inputs[1], rows) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_seg_sum(eng_grad_ctx *gc)
+{
+    if (!gc->need[0])
+        return TSD_OK;
+    static const int32_t zero = 0;
+    const char *ax = consti(gc, &zero, 1, 1);
+    const char *gi[3] = {gc->dy[0], gc->inputs[2], ax};
+    const char *picked = ax ? eng_grad_node(gc, "GatherV2", gi, 3, ENG_DT_INVALID, NULL) : NULL;
+    const char *rows = picked ? dim0(gc, gc->inputs[0]) : NULL;
+    const char *r = rows ? segment_sum(gc, picked, gc->inputs[1], rows) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code seg_scaled(eng_grad_ctx *gc, const char *op)
+{
+    if (!gc->need[0])
+        return TSD_OK;
+    const char *rows = dim0(gc, gc->inputs[0]);
+    const char *ins[4] = {gc->dy[0], gc->inputs[1], gc->inputs[2], rows};
+    const char *r = rows ? eng_grad_node(gc, op, ins, 4, F, NULL) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
+static tsd_code g_seg_mean(eng_grad_ctx *gc)
+{
+    return seg_scaled(gc, "SparseSegmentMeanGrad");
+}
+
+static tsd_code g_seg_sqrtn(eng_grad_ctx *gc)
+{
+    return seg_scaled(gc, "SparseSegmentSqrtNGrad");
+}
+
+static tsd_code g_concat(eng_grad_ctx *gc)
+{
+    int n = gc->ninputs - 1; /* values..., axis */
+    if (n < 1 || n > 62)
+        return tsd_err(gc->st, TSD_INVALID_ARGUMENT, "ConcatV2 with %d values", n);
+    const char *ins[64], *shapes[64];
+    ins[0] = gc->inputs[n];
+    for (int i = 0; i < n; i++)
+        if (!(shapes[i] = ins[1 + i] = shape_of(gc, gc->inputs[i])))
+            return gc->st->code;
+    eng_node *on;
+    const char *offs = eng_grad_node(gc, "ConcatOffset", ins, n + 1, ENG_DT_INVALID, &on);
+    if (!offs || set_attr(gc, on, "N", (eng_attr){.kind = ENG_ATTR_INT, .i = n}))
+        return gc->st->code;
+    for (int i = 0; i < n; i++) {
+        if (!gc->need[i])
+            continue;
+        const char *si[3] = {gc->dy[0], eng_grad_out(gc, offs, i), shapes[i]};
+        eng_node *sl;
+        const char *r = eng_grad_node(gc, "Slice", si, 3, F, &sl);
+        if (!r ||
+            set_attr(gc, sl, "Index", (eng_attr){.kind = ENG_ATTR_TYPE, .type = ENG_DT_INT32}) ||
+            eng_grad_set(gc, i, r))
+            return gc->st->code;
+    }
+    return TSD_OK;
+}
+
 static tsd_code g_none(eng_grad_ctx *gc)
 {
     (void)gc;
@@ -285,13 +425,35 @@ static const struct {
     const char *op;
     eng_grad_fn fn;
 } grads[] = {
-    {"Abs", g_abs},           {"Add", g_add},         {"AddV2", g_add},
-    {"BiasAdd", g_bias_add},  {"Exp", g_exp},         {"Identity", g_identity},
-    {"Log", g_log},           {"Log1p", g_log1p},     {"MatMul", g_matmul},
-    {"Mean", g_mean},         {"Mul", g_mul},         {"Neg", g_neg},
-    {"Relu", g_relu},         {"Reshape", g_reshape}, {"Sigmoid", g_sigmoid},
-    {"Snapshot", g_identity}, {"Square", g_square},   {"StopGradient", g_none},
-    {"Sub", g_sub},           {"Sum", g_sum},         {"Tanh", g_tanh},
+    {"Abs", g_abs},
+    {"Add", g_add},
+    {"AddV2", g_add},
+    {"BiasAdd", g_bias_add},
+    {"ConcatV2", g_concat},
+    {"Exp", g_exp},
+    {"GatherV2", g_gather},
+    {"Identity", g_identity},
+    {"Log", g_log},
+    {"Log1p", g_log1p},
+    {"MatMul", g_matmul},
+    {"Mean", g_mean},
+    {"Mul", g_mul},
+    {"Neg", g_neg},
+    {"Relu", g_relu},
+    {"Reshape", g_reshape},
+    {"Sigmoid", g_sigmoid},
+    {"Snapshot", g_identity},
+    {"SparseSegmentMean", g_seg_mean},
+    {"SparseSegmentMeanWithNumSegments", g_seg_mean},
+    {"SparseSegmentSqrtN", g_seg_sqrtn},
+    {"SparseSegmentSqrtNWithNumSegments", g_seg_sqrtn},
+    {"SparseSegmentSum", g_seg_sum},
+    {"SparseSegmentSumWithNumSegments", g_seg_sum},
+    {"Square", g_square},
+    {"StopGradient", g_none},
+    {"Sub", g_sub},
+    {"Sum", g_sum},
+    {"Tanh", g_tanh},
 };
 
 eng_grad_fn eng_op_grad(const char *op)

@@ -5,7 +5,9 @@
  * match (f(x + h) - f(x - h)) / 2h of f = sum(y), evaluated in double from
  * runs of the same plan. Covers every op in the gradient table (dense
  * layers with all transpose combinations, activations, element-wise math,
- * broadcasting binary ops, Sum/Mean with and without keep_dims, Reshape),
+ * broadcasting binary ops, Sum/Mean with and without keep_dims, Reshape,
+ * GatherV2 with repeated indices, the three SparseSegment combiners,
+ * ConcatV2),
  * the logistic loss of a two-layer network as the trainer builds it, an
  * unconnected input (no gradient) and an op without a gradient (an error
  * naming it).
@@ -278,6 +280,73 @@ static void test_logistic_loss_mlp(void **state)
     check(g, "loss", in, 4, 2e-2);
 }
 
+static void int_const(eng_graph *g, const char *name, const int32_t *v, int n)
+{
+    eng_node *c = h_node(g, name, "Const", NULL);
+    int64_t d[1] = {n};
+    eng_tensor t = eng_test_tensor(ENG_DT_INT32, n < 0 ? 0 : 1, d, (void *)v);
+    h_attr(g, c, "dtype", eng_test_attr_type(ENG_DT_INT32));
+    h_attr(g, c, "value", eng_test_attr_tensor(&t));
+}
+
+/* Gather rows (index 2 twice: gradients add up). */
+static void test_gather(void **state)
+{
+    (void)state;
+    input in[1] = {{"params", 2, {5, 3}, {0}}};
+    fill(&in[0], 31);
+    eng_graph *g = eng_graph_new();
+    ph(g, &in[0]);
+    static const int32_t idx[4] = {0, 2, 2, 4}, zero = 0;
+    int_const(g, "idx", idx, 4);
+    int_const(g, "axis", &zero, -1);
+    h_node(g, "gathered", "GatherV2", "params", "idx", "axis", NULL);
+    h_un(g, "y", "Square", "gathered");
+    check(g, "y", in, 1, 2e-2);
+}
+
+/* The embedding combiners: rows picked by indices, summed per segment. */
+static void test_sparse_segments(void **state)
+{
+    (void)state;
+    static const char *const ops[] = {"SparseSegmentSum", "SparseSegmentMean",
+                                      "SparseSegmentSqrtN"};
+    static const int32_t idx[5] = {0, 3, 3, 1, 4}, seg[5] = {0, 0, 1, 2, 2};
+    for (int k = 0; k < 3; k++) {
+        input in[1] = {{"emb", 2, {5, 2}, {0}}};
+        fill(&in[0], 37 + k);
+        eng_graph *g = eng_graph_new();
+        ph(g, &in[0]);
+        int_const(g, "idx", idx, 5);
+        int_const(g, "seg", seg, 5);
+        h_node(g, "combined", ops[k], "emb", "idx", "seg", NULL);
+        h_un(g, "y", "Square", "combined");
+        check(g, "y", in, 1, 2e-2);
+    }
+}
+
+static void test_concat(void **state)
+{
+    (void)state;
+    input in[2] = {{"a", 2, {2, 3}, {0}}, {"b", 2, {2, 2}, {0}}};
+    fill(&in[0], 41);
+    fill(&in[1], 43);
+    eng_graph *g = eng_graph_new();
+    ph(g, &in[0]);
+    ph(g, &in[1]);
+    static const int32_t one = 1;
+    int_const(g, "axis", &one, -1);
+    eng_node *c = h_node(g, "cat", "ConcatV2", "a", "b", "axis", NULL);
+    h_attr(g, c, "N", eng_test_attr_int(2));
+    h_attr(g, c, "T", eng_test_attr_type(ENG_DT_FLOAT));
+    float wv[5] = {1.0f, -2.0f, 0.5f, 3.0f, -1.5f};
+    int64_t wd[1] = {5};
+    h_constf(g, "w", wv, 1, wd);
+    h_bin(g, "weighted", "Mul", "cat", "w");
+    h_un(g, "y", "Square", "weighted");
+    check(g, "y", in, 2, 2e-2);
+}
+
 static void test_unconnected_and_missing(void **state)
 {
     (void)state;
@@ -311,6 +380,9 @@ int main(void)
         cmocka_unit_test(test_broadcasting),
         cmocka_unit_test(test_reductions_and_reshape),
         cmocka_unit_test(test_logistic_loss_mlp),
+        cmocka_unit_test(test_gather),
+        cmocka_unit_test(test_sparse_segments),
+        cmocka_unit_test(test_concat),
         cmocka_unit_test(test_unconnected_and_missing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
