@@ -15,6 +15,7 @@
 
 #include "engine/engine.h"
 #include "loader/loader.h"
+#include "trainer/model_int.h"
 #include "trainer/trainer.h"
 
 #define MAX_LAYERS 16
@@ -32,7 +33,7 @@ struct trn_model {
     trn_dnn_config cfg;
     int hidden[MAX_LAYERS];
     eng_session *sess;
-    eng_plan *train, *predict;
+    eng_plan *train, *predict, *eval;
     eng_call *call;
     var vars[MAX_VARS]; /* everything a checkpoint holds */
     int nvars;
@@ -334,8 +335,11 @@ trn_model *trn_dnn_new(const trn_dnn_config *c, tsd_status *st)
     eng_plan_spec ps = {tr_feeds, 1, pr_fetch, 1, NULL, 0};
     m->train = eng_plan_compile(m->sess, &ts, st);
     m->predict = m->train ? eng_plan_compile(m->sess, &ps, st) : NULL;
+    const char *ev_fetch[3] = {"head/predictions/logistic", "head/losses/per_example", "loss"};
+    eng_plan_spec es = {tr_feeds, 2, ev_fetch, 3, NULL, 0};
+    m->eval = m->predict ? eng_plan_compile(m->sess, &es, st) : NULL;
     m->call = eng_call_new();
-    if (!m->predict || !m->call)
+    if (!m->eval || !m->call)
         goto fail;
     return m;
 fail:
@@ -350,6 +354,7 @@ void trn_model_free(trn_model *m)
     eng_call_free(m->call);
     eng_plan_free(m->train);
     eng_plan_free(m->predict);
+    eng_plan_free(m->eval);
     eng_session_free(m->sess);
     for (size_t i = 0; i < m->nkept; i++)
         free(m->kept[i]);
@@ -357,10 +362,13 @@ void trn_model_free(trn_model *m)
     free(m);
 }
 
-tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64_t batch,
-                        float *loss_out, tsd_status *st)
+/* Feeds for features x [batch, n_features] and labels [batch, 1]. */
+static void bind(const trn_model *m, const float *x, const float *labels, int64_t batch,
+                 eng_tensor feeds[2])
 {
-    eng_tensor feeds[2] = {{.dtype = ENG_DT_FLOAT, .rank = 2}, {.dtype = ENG_DT_FLOAT, .rank = 2}};
+    memset(feeds, 0, 2 * sizeof *feeds);
+    feeds[0].dtype = feeds[1].dtype = ENG_DT_FLOAT;
+    feeds[0].rank = feeds[1].rank = 2;
     feeds[0].dims[0] = batch;
     feeds[0].dims[1] = m->cfg.n_features;
     feeds[0].data = (void *)x;
@@ -369,7 +377,13 @@ tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64
     feeds[1].dims[1] = 1;
     feeds[1].data = (void *)labels;
     feeds[1].nbytes = (size_t)batch * sizeof(float);
-    eng_tensor out;
+}
+
+tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64_t batch,
+                        float *loss_out, tsd_status *st)
+{
+    eng_tensor feeds[2], out;
+    bind(m, x, labels, batch, feeds);
     if (eng_plan_run(m->train, m->call, feeds, &out, st))
         return st->code;
     if (loss_out)
@@ -387,6 +401,24 @@ tsd_code trn_predict(trn_model *m, const float *x, int64_t batch, float *prob, t
     if (eng_plan_run(m->predict, m->call, &in, &out, st))
         return st->code;
     memcpy(prob, out.data, (size_t)batch * sizeof(float));
+    return TSD_OK;
+}
+
+int trn__n_features(const trn_model *m)
+{
+    return m->cfg.n_features;
+}
+
+tsd_code trn__eval_batch(trn_model *m, const float *x, const float *labels, int64_t batch,
+                         float *prob, float *example_loss, float *batch_loss, tsd_status *st)
+{
+    eng_tensor feeds[2], outs[3];
+    bind(m, x, labels, batch, feeds);
+    if (eng_plan_run(m->eval, m->call, feeds, outs, st))
+        return st->code;
+    memcpy(prob, outs[0].data, (size_t)batch * sizeof(float));
+    memcpy(example_loss, outs[1].data, (size_t)batch * sizeof(float));
+    *batch_loss = *(const float *)outs[2].data;
     return TSD_OK;
 }
 

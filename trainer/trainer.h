@@ -65,4 +65,37 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
  */
 tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st);
 
+/* ---- evaluation -------------------------------------------------------------- */
+
+/** The metrics evaluate() returns for a binary classifier (TF's keys). */
+typedef struct trn_binary_metrics {
+    double accuracy, accuracy_baseline, auc, auc_precision_recall, precision, recall;
+    double average_loss; /* Σ w·l / Σ w over examples */
+    double loss;         /* mean over batches of each batch's mean loss */
+    double label_mean, prediction_mean;
+    int64_t global_step;
+} trn_binary_metrics;
+
+/**
+ * Compute the binary head's metrics over n examples from predicted
+ * probabilities, labels in {0,1}, optional weights (NULL = 1) and the
+ * per-example losses, as Keras/Estimator define them (formats: eval
+ * metrics): AUC (ROC) and AUC (PR, Davis-Goadrich interpolation) over
+ * `num_thresholds` thresholds (200 in TF), precision and recall at 0.5.
+ * `loss` and `global_step` are left for the caller.
+ */
+void trn_binary_metrics_compute(const float *prob, const float *labels, const float *weights,
+                                const float *example_loss, int64_t n, int num_thresholds,
+                                trn_binary_metrics *out);
+
+/**
+ * Evaluate the model on x/labels in batches of batch_size. With model_dir,
+ * also append the metrics as one summary at global_step to
+ * model_dir/eval/events.out.tfevents.* (legacy simple_value scalars), as
+ * Estimator.evaluate does.
+ */
+tsd_code trn_evaluate(trn_model *m, const float *x, const float *labels, int64_t n,
+                      int64_t batch_size, const char *model_dir, trn_binary_metrics *out,
+                      tsd_status *st);
+
 #endif

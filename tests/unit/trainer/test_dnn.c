@@ -5,7 +5,8 @@
  * majority class on the test set clearly, global_step counts the steps, a
  * checkpoint restored into a fresh model gives identical predictions and
  * the same global_step, training resumes from it, retention keeps the
- * newest checkpoints only, and bad configurations are refused.
+ * newest checkpoints only, evaluate() reports TF's metrics and writes them
+ * to eval/ as an event file, and bad configurations are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +21,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <dirent.h>
+
+#include "loader/loader.h"
+#include "tensorflow/core/util/event.pb-c.h"
 #include "tests/unit/test_util.h"
 #include "trainer/trainer.h"
 
@@ -216,6 +221,60 @@ static void test_checkpoint_resume(void **state)
     trn_model_free(r);
 }
 
+/* evaluate(): TF's metric keys over the test set, and the eval event file. */
+static void test_evaluate(void **state)
+{
+    (void)state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/eval_dir", tsd_test_tmpdir());
+    mkdir(dir, 0700);
+    trn_model *m = new_model();
+    train(m, 1, NULL, NULL);
+    tsd_status st = TSD_STATUS_INIT;
+    trn_binary_metrics r;
+    assert_int_equal(trn_evaluate(m, test_set.x, test_set.y, test_set.n, 512, dir, &r, &st),
+                     TSD_OK);
+    print_message("evaluate: accuracy %.4f baseline %.4f auc %.4f auc_pr %.4f precision %.4f "
+                  "recall %.4f average_loss %.4f loss %.4f\n",
+                  r.accuracy, r.accuracy_baseline, r.auc, r.auc_precision_recall, r.precision,
+                  r.recall, r.average_loss, r.loss);
+    assert_true(fabs(r.accuracy - accuracy(m, &test_set)) < 1e-9);
+    assert_true(r.auc > 0.75 && r.auc <= 1.0);
+    assert_true(r.accuracy_baseline > 0.75 && r.accuracy_baseline < 0.77);
+    assert_true(fabs(r.average_loss - r.loss) < 0.01); /* equal-size batches but the last */
+    assert_int_equal(r.global_step, train_set.n / 64);
+    /* the eval event file: first record file_version, then the summary */
+    char evdir[600], path[1200] = "";
+    snprintf(evdir, sizeof evdir, "%s/eval", dir);
+    DIR *d = opendir(evdir);
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d));)
+        if (strstr(e->d_name, "tfevents"))
+            snprintf(path, sizeof path, "%s/%s", evdir, e->d_name);
+    closedir(d);
+    assert_true(path[0]);
+    ldr_tfrecord *rec = NULL;
+    assert_int_equal(ldr_tfrecord_open(path, &rec, &st), TSD_OK);
+    const uint8_t *bytes;
+    size_t len;
+    assert_int_equal(ldr_tfrecord_next(rec, &bytes, &len, 0, &st), TSD_OK);
+    assert_int_equal(ldr_tfrecord_next(rec, &bytes, &len, 0, &st), TSD_OK);
+    Tensorflow__Event *ev = tensorflow__event__unpack(NULL, len, bytes);
+    assert_non_null(ev);
+    assert_int_equal(ev->step, r.global_step);
+    assert_int_equal(ev->what_case, TENSORFLOW__EVENT__WHAT_SUMMARY);
+    int found = 0;
+    for (size_t i = 0; i < ev->summary->n_value; i++)
+        if (strcmp(ev->summary->value[i]->tag, "auc") == 0) {
+            found = 1;
+            assert_true(ev->summary->value[i]->simple_value == (float)r.auc);
+        }
+    assert_true(found);
+    tensorflow__event__free_unpacked(ev, NULL);
+    ldr_tfrecord_close(rec);
+    trn_model_free(m);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -235,6 +294,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_learns),
         cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_evaluate),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
