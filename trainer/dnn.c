@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine/engine.h"
@@ -39,7 +40,18 @@ struct trn_model {
     int nvars;
     char **kept; /* retained checkpoints, oldest first ("model.ckpt-N") */
     size_t nkept;
+    ldr_event_writer *events; /* training summaries (NULL: none) */
+    int summary_steps;
+    double last_summary_time;
+    int64_t last_summary_step;
 };
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 /* ---- graph building ------------------------------------------------------------ */
 
@@ -351,6 +363,7 @@ void trn_model_free(trn_model *m)
 {
     if (!m)
         return;
+    ldr_event_writer_free(m->events);
     eng_call_free(m->call);
     eng_plan_free(m->train);
     eng_plan_free(m->predict);
@@ -386,9 +399,39 @@ tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64
     bind(m, x, labels, batch, feeds);
     if (eng_plan_run(m->train, m->call, feeds, &out, st))
         return st->code;
+    float loss = *(const float *)out.data;
     if (loss_out)
-        *loss_out = *(const float *)out.data;
+        *loss_out = loss;
+    if (!isfinite(loss))
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "Model diverged with loss = NaN.");
+    if (m->events) {
+        int64_t step = trn_global_step(m); /* after this update */
+        if (m->summary_steps > 0 && (step - 1) % m->summary_steps == 0) {
+            double now = now_seconds();
+            const char *tags[2] = {"loss", "global_step/sec"};
+            float v[2] = {loss, 0};
+            size_t nv = 1;
+            if (m->last_summary_step > 0 && now > m->last_summary_time) {
+                v[1] =
+                    (float)((double)(step - m->last_summary_step) / (now - m->last_summary_time));
+                nv = 2;
+            }
+            if (ldr_event_writer_scalars(m->events, now, step - 1, tags, v, nv, st))
+                return st->code;
+            m->last_summary_time = now;
+            m->last_summary_step = step;
+        }
+    }
     return TSD_OK;
+}
+
+tsd_code trn_set_summary_dir(trn_model *m, const char *model_dir, int summary_steps, tsd_status *st)
+{
+    ldr_event_writer_free(m->events);
+    m->events = ldr_event_writer_new(model_dir, now_seconds(), st);
+    m->summary_steps = summary_steps;
+    m->last_summary_step = 0;
+    return m->events ? TSD_OK : st->code;
 }
 
 tsd_code trn_predict(trn_model *m, const float *x, int64_t batch, float *prob, tsd_status *st)
@@ -495,6 +538,10 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
     }
     memmove(old, old + drop, (m->nkept - drop) * sizeof *old);
     m->nkept -= drop;
+    if (m->events &&
+        (ldr_event_writer_checkpoint(m->events, now_seconds(), trn_global_step(m), prefix, st) ||
+         ldr_event_writer_flush(m->events, st)))
+        return st->code;
     return TSD_OK;
 }
 

@@ -49,6 +49,15 @@ tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64
 /** Probabilities of class 1 (head/predictions/logistic) for x [batch, n_features]. */
 tsd_code trn_predict(trn_model *m, const float *x, int64_t batch, float *prob, tsd_status *st);
 
+/**
+ * Write TensorBoard events for training into model_dir (as Estimator's
+ * hooks do): the "loss" scalar every `summary_steps` steps, "global_step/sec"
+ * every `summary_steps` steps after the first, and a SessionLog CHECKPOINT
+ * event per trn_save. Events are flushed at every checkpoint and at free.
+ */
+tsd_code trn_set_summary_dir(trn_model *m, const char *model_dir, int summary_steps,
+                             tsd_status *st);
+
 /** The global step (training steps taken, across restores). */
 int64_t trn_global_step(const trn_model *m);
 

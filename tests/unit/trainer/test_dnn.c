@@ -6,7 +6,8 @@
  * checkpoint restored into a fresh model gives identical predictions and
  * the same global_step, training resumes from it, retention keeps the
  * newest checkpoints only, evaluate() reports TF's metrics and writes them
- * to eval/ as an event file, and bad configurations are refused.
+ * to eval/ as an event file, training writes loss, global_step/sec and
+ * checkpoint events, and bad configurations are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -275,6 +276,67 @@ static void test_evaluate(void **state)
     trn_model_free(m);
 }
 
+/* Training events: loss at steps 0, 100, 200, global_step/sec after the
+ * first, a CHECKPOINT session log at the save. */
+static void test_summaries(void **state)
+{
+    (void)state;
+    char dir[512], path[1200] = "";
+    snprintf(dir, sizeof dir, "%s/summary_dir", tsd_test_tmpdir());
+    mkdir(dir, 0700);
+    tsd_status st = TSD_STATUS_INIT;
+    trn_model *m = new_model();
+    assert_int_equal(trn_set_summary_dir(m, dir, 100, &st), TSD_OK);
+    for (int s = 0; s < 250; s++)
+        assert_int_equal(
+            trn_train_step(m, train_set.x + s * 64 * NF, train_set.y + s * 64, 64, NULL, &st),
+            TSD_OK);
+    assert_int_equal(trn_save(m, dir, 5, &st), TSD_OK);
+    trn_model_free(m);
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strstr(e->d_name, "tfevents"))
+            snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+    if (d)
+        closedir(d);
+    assert_true(path[0]);
+    ldr_tfrecord *rec = NULL;
+    assert_int_equal(ldr_tfrecord_open(path, &rec, &st), TSD_OK);
+    const uint8_t *bytes;
+    size_t len;
+    int64_t loss_steps[8];
+    int nloss = 0, nrate = 0, nckpt = 0, nrec = 0;
+    while (ldr_tfrecord_next(rec, &bytes, &len, 0, &st) == TSD_OK) {
+        Tensorflow__Event *ev = tensorflow__event__unpack(NULL, len, bytes);
+        assert_non_null(ev);
+        if (nrec++ == 0)
+            assert_string_equal(ev->file_version, "brain.Event:2");
+        if (ev->what_case == TENSORFLOW__EVENT__WHAT_SUMMARY) {
+            for (size_t i = 0; i < ev->summary->n_value; i++) {
+                if (!strcmp(ev->summary->value[i]->tag, "loss") && nloss < 8)
+                    loss_steps[nloss++] = ev->step;
+                if (!strcmp(ev->summary->value[i]->tag, "global_step/sec")) {
+                    nrate++;
+                    assert_true(ev->summary->value[i]->simple_value > 0);
+                }
+            }
+        }
+        if (ev->what_case == TENSORFLOW__EVENT__WHAT_SESSION_LOG) {
+            nckpt++;
+            assert_int_equal(ev->step, 250);
+            assert_non_null(strstr(ev->session_log->checkpoint_path, "model.ckpt-250"));
+        }
+        tensorflow__event__free_unpacked(ev, NULL);
+    }
+    ldr_tfrecord_close(rec);
+    assert_int_equal(nloss, 3);
+    assert_int_equal(loss_steps[0], 0);
+    assert_int_equal(loss_steps[1], 100);
+    assert_int_equal(loss_steps[2], 200);
+    assert_int_equal(nrate, 2);
+    assert_int_equal(nckpt, 1);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -292,9 +354,8 @@ static void test_bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_learns),
-        cmocka_unit_test(test_checkpoint_resume),
-        cmocka_unit_test(test_evaluate),
+        cmocka_unit_test(test_learns),     cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_evaluate),   cmocka_unit_test(test_summaries),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
