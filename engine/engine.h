@@ -194,6 +194,18 @@ const char *eng_node_op(const eng_node *n);
 /** Attribute lookup (NULL if absent). */
 const eng_attr *eng_node_attr(const eng_node *n, const char *name);
 
+/** The i-th node in insertion order (NULL past the end). */
+eng_node *eng_graph_node(const eng_graph *g, size_t i);
+
+/** A node's input strings as given ("x", "x:1", "^ctl"). */
+int eng_node_num_inputs(const eng_node *n);
+const char *eng_node_input(const eng_node *n, int i);
+
+/** A node's attributes, sorted by name. */
+int eng_node_num_attrs(const eng_node *n);
+const char *eng_node_attr_name(const eng_node *n, int i);
+const eng_attr *eng_node_attr_at(const eng_node *n, int i);
+
 /* ---- sessions ----------------------------------------------------------- */
 
 typedef struct eng_session eng_session;

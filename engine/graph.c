@@ -248,6 +248,36 @@ size_t eng_graph_num_nodes(const eng_graph *g)
     return g ? g->n : 0;
 }
 
+eng_node *eng_graph_node(const eng_graph *g, size_t i)
+{
+    return g && i < g->n ? g->nodes[i] : NULL;
+}
+
+int eng_node_num_inputs(const eng_node *n)
+{
+    return n ? n->ninputs : 0;
+}
+
+const char *eng_node_input(const eng_node *n, int i)
+{
+    return n && i >= 0 && i < n->ninputs ? n->inputs[i] : NULL;
+}
+
+int eng_node_num_attrs(const eng_node *n)
+{
+    return n ? n->nattrs : 0;
+}
+
+const char *eng_node_attr_name(const eng_node *n, int i)
+{
+    return n && i >= 0 && i < n->nattrs ? n->attrs[i].name : NULL;
+}
+
+const eng_attr *eng_node_attr_at(const eng_node *n, int i)
+{
+    return n && i >= 0 && i < n->nattrs ? &n->attrs[i].v : NULL;
+}
+
 const char *eng_node_name(const eng_node *n)
 {
     return n ? n->name : NULL;

@@ -135,6 +135,14 @@ tsd_code ldr_checkpoint_state_write(const char *dir, const char *latest,
 tsd_code ldr_checkpoint_state_read(const char *dir, char **latest, char ***all, size_t *nall,
                                    tsd_status *st);
 
+/* ---- writing graphs ----------------------------------------------------------- */
+
+/**
+ * Serialize every node of g (inputs and attrs as they are) as a
+ * tensorflow.GraphDef with versions.producer 27. *out is malloc'ed.
+ */
+tsd_code ldr_graph_export(const eng_graph *g, uint8_t **out, size_t *len, tsd_status *st);
+
 /* ---- TensorBoard event files ------------------------------------------------ */
 
 typedef struct ldr_event_writer ldr_event_writer;
