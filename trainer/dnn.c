@@ -22,6 +22,7 @@
 #define MAX_LAYERS 16
 #define MAX_VARS (4 * (MAX_LAYERS + 1) + 1)
 #define NAME_MAX_LEN 256
+#define MAX_FEATURES 256
 
 typedef struct var {
     char name[NAME_MAX_LEN];
@@ -33,6 +34,9 @@ typedef struct var {
 struct trn_model {
     trn_dnn_config cfg;
     int hidden[MAX_LAYERS];
+    float mean[MAX_FEATURES], std[MAX_FEATURES];
+    char names[MAX_FEATURES][64];
+    char *name_ptrs[MAX_FEATURES];
     eng_session *sess;
     eng_plan *train, *predict, *eval;
     eng_call *call;
@@ -95,14 +99,16 @@ static tsd_code scalar_const(eng_graph *g, const char *name, eng_dtype dt, doubl
 static tsd_code variable(trn_model *m, eng_graph *g, const char *name, eng_dtype dt, int rank,
                          const int64_t *dims, int read, tsd_status *st)
 {
-    if (m->nvars == MAX_VARS)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "too many variables");
-    var *v = &m->vars[m->nvars++];
-    snprintf(v->name, sizeof v->name, "%s", name);
-    v->dtype = dt;
-    v->rank = rank;
-    for (int d = 0; d < rank; d++)
-        v->dims[d] = dims[d];
+    if (m) { /* NULL: a graph for export, whose variables the model already has */
+        if (m->nvars == MAX_VARS)
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "too many variables");
+        var *v = &m->vars[m->nvars++];
+        snprintf(v->name, sizeof v->name, "%s", name);
+        v->dtype = dt;
+        v->rank = rank;
+        for (int d = 0; d < rank; d++)
+            v->dims[d] = dims[d];
+    }
     eng_node *h = node(g, name, "VarHandleOp", NULL, 0, ENG_DT_INVALID, st);
     eng_attr shape = {.kind = ENG_ATTR_SHAPE, .shape = {.rank = rank}};
     for (int d = 0; d < rank; d++)
@@ -146,6 +152,52 @@ static tsd_code dense(trn_model *m, eng_graph *g, const char *scope, const char 
     snprintf(out, outlen, "%s/%s", scope, act);
     const char *ai[1] = {ba};
     return node(g, out, act, ai, 1, ENG_DT_FLOAT, st) ? TSD_OK : st->code;
+}
+
+/* A float Const of shape [n]. */
+static tsd_code vector_const(eng_graph *g, const char *name, const float *v, int64_t n,
+                             tsd_status *st)
+{
+    eng_tensor t = {
+        .dtype = ENG_DT_FLOAT, .rank = 1, .data = (void *)v, .nbytes = (size_t)n * sizeof *v};
+    t.dims[0] = n;
+    eng_node *c = node(g, name, "Const", NULL, 0, ENG_DT_INVALID, st);
+    eng_attr va = {.kind = ENG_ATTR_TENSOR, .tensor = t};
+    if (!c || attr_type(g, c, "dtype", ENG_DT_FLOAT, st) ||
+        eng_node_set_attr(g, c, "value", &va, st))
+        return st->code;
+    return TSD_OK;
+}
+
+tsd_code trn__forward(trn_model *m, int register_vars, eng_graph *g, const char *input,
+                      char *logits, size_t len, tsd_status *st)
+{
+    trn_model *reg = register_vars ? m : NULL;
+    const trn_dnn_config *c = &m->cfg;
+    char in[NAME_MAX_LEN], out[NAME_MAX_LEN], scope[64];
+    snprintf(in, sizeof in, "%s", input);
+    if (c->norm_mean && c->norm_std) { /* numeric_column's normalizer: (x - mean) / std */
+        const char *si[2] = {in, "input_layer/mean"},
+                   *di[2] = {"input_layer/centered", "input_layer/std"};
+        if (vector_const(g, "input_layer/mean", c->norm_mean, c->n_features, st) ||
+            vector_const(g, "input_layer/std", c->norm_std, c->n_features, st) ||
+            !node(g, "input_layer/centered", "Sub", si, 2, ENG_DT_FLOAT, st) ||
+            !node(g, "input_layer/normalized", "RealDiv", di, 2, ENG_DT_FLOAT, st))
+            return st->code;
+        snprintf(in, sizeof in, "input_layer/normalized");
+    }
+    int64_t nin = c->n_features;
+    for (int i = 0; i < c->n_hidden; i++) {
+        snprintf(scope, sizeof scope, "dnn/hiddenlayer_%d", i);
+        if (dense(reg, g, scope, in, nin, m->hidden[i], "Relu", out, sizeof out, st))
+            return st->code;
+        snprintf(in, sizeof in, "%s", out);
+        nin = m->hidden[i];
+    }
+    if (dense(reg, g, "dnn/logits", in, nin, 1, NULL, out, sizeof out, st))
+        return st->code;
+    snprintf(logits, len, "%s", out);
+    return TSD_OK;
 }
 
 /* sigmoid_cross_entropy_with_logits(labels, z), averaged over the batch. */
@@ -234,16 +286,8 @@ static tsd_code build(trn_model *m, eng_graph *g, char updates[][NAME_MAX_LEN + 
         attr_type(g, l, "dtype", ENG_DT_FLOAT, st) || eng_node_set_attr(g, f, "shape", &fs, st) ||
         eng_node_set_attr(g, l, "shape", &ls, st))
         return st->code;
-    char in[NAME_MAX_LEN] = "features", out[NAME_MAX_LEN], scope[64];
-    int64_t nin = c->n_features;
-    for (int i = 0; i < c->n_hidden; i++) {
-        snprintf(scope, sizeof scope, "dnn/hiddenlayer_%d", i);
-        if (dense(m, g, scope, in, nin, m->hidden[i], "Relu", out, sizeof out, st))
-            return st->code;
-        snprintf(in, sizeof in, "%s", out);
-        nin = m->hidden[i];
-    }
-    if (dense(m, g, "dnn/logits", in, nin, 1, NULL, out, sizeof out, st) || loss(g, out, st))
+    char out[NAME_MAX_LEN];
+    if (trn__forward(m, 1, g, "features", out, sizeof out, st) || loss(g, out, st))
         return st->code;
     const char *zi[1] = {out};
     if (!node(g, "head/predictions/logistic", "Sigmoid", zi, 1, ENG_DT_FLOAT, st))
@@ -327,6 +371,30 @@ trn_model *trn_dnn_new(const trn_dnn_config *c, tsd_status *st)
         m->hidden[i] = c->hidden_units[i];
     }
     m->cfg.hidden_units = m->hidden;
+    if (c->n_features > MAX_FEATURES) {
+        tsd_err(st, TSD_INVALID_ARGUMENT, "dnn: at most %d features", MAX_FEATURES);
+        free(m);
+        return NULL;
+    }
+    for (int i = 0; i < c->n_features; i++) {
+        if (c->norm_mean && c->norm_std) {
+            if (!(c->norm_std[i] > 0)) {
+                tsd_err(st, TSD_INVALID_ARGUMENT, "dnn: norm_std[%d] must be positive", i);
+                free(m);
+                return NULL;
+            }
+            m->mean[i] = c->norm_mean[i];
+            m->std[i] = c->norm_std[i];
+        }
+        if (c->feature_names)
+            snprintf(m->names[i], sizeof m->names[i], "%s", c->feature_names[i]);
+        else
+            snprintf(m->names[i], sizeof m->names[i], "feature_%d", i);
+        m->name_ptrs[i] = m->names[i];
+    }
+    m->cfg.norm_mean = c->norm_mean && c->norm_std ? m->mean : NULL;
+    m->cfg.norm_std = c->norm_mean && c->norm_std ? m->std : NULL;
+    m->cfg.feature_names = (const char *const *)m->name_ptrs;
     eng_graph *g = eng_graph_new();
     char updates[MAX_VARS + 1][NAME_MAX_LEN + 32];
     int nupd = 0;

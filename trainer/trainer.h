@@ -27,8 +27,10 @@ typedef struct trn_dnn_config {
     int n_features;
     const int *hidden_units; /* e.g. {100, 75, 50, 25} */
     int n_hidden;
-    float learning_rate; /* Adagrad (V2, epsilon 1e-7, accumulators start at 0.1) */
-    uint64_t seed;       /* Glorot-uniform initial kernels */
+    float learning_rate;               /* Adagrad (V2, epsilon 1e-7, accumulators start at 0.1) */
+    uint64_t seed;                     /* Glorot-uniform initial kernels */
+    const char *const *feature_names;  /* tf.Example keys for export (NULL: feature_<i>) */
+    const float *norm_mean, *norm_std; /* numeric_column normalizer (x-mean)/std, or NULL */
 } trn_dnn_config;
 
 typedef struct trn_model trn_model;

@@ -1,7 +1,8 @@
 /*
  * test_dnn.c - the trainer's DNN classifier end to end on the UCI Adult
- * census data (numeric features, z-scored with the training set's mean and
- * deviation; label income > 50K): training lowers the loss and beats the
+ * census data (numeric features, normalized in the graph with the training
+ * set's mean and deviation as numeric_column's normalizer; label income >
+ * 50K): training lowers the loss and beats the
  * majority class on the test set clearly, global_step counts the steps, a
  * checkpoint restored into a fresh model gives identical predictions and
  * the same global_step, training resumes from it, retention keeps the
@@ -75,13 +76,16 @@ static data load(const char *rel)
 }
 
 static data train_set, test_set;
+static float norm_mean[NF], norm_std[NF];
+static const char *const names[NF] = {"age", "education_num", "capital_gain", "capital_loss",
+                                      "hours_per_week"};
 
 static int setup(void **state)
 {
     (void)state;
     train_set = load("datasets/census/adult.data.csv");
     test_set = load("datasets/census/adult.test.csv");
-    /* z-score with the training statistics */
+    /* the training set's mean and deviation */
     double mean[NF] = {0}, sd[NF] = {0};
     for (int64_t i = 0; i < train_set.n; i++)
         for (int k = 0; k < NF; k++)
@@ -91,11 +95,10 @@ static int setup(void **state)
             double dv = train_set.x[i * NF + k] - mean[k];
             sd[k] += dv * dv / (double)train_set.n;
         }
-    data *sets[2] = {&train_set, &test_set};
-    for (int s = 0; s < 2; s++)
-        for (int64_t i = 0; i < sets[s]->n; i++)
-            for (int k = 0; k < NF; k++)
-                sets[s]->x[i * NF + k] = (float)((sets[s]->x[i * NF + k] - mean[k]) / sqrt(sd[k]));
+    for (int k = 0; k < NF; k++) { /* applied in the graph (normalizer) */
+        norm_mean[k] = (float)mean[k];
+        norm_std[k] = (float)sqrt(sd[k]);
+    }
     return 0;
 }
 
@@ -125,7 +128,14 @@ static const int hidden[2] = {16, 8};
 
 static trn_model *new_model(void)
 {
-    trn_dnn_config c = {NF, hidden, 2, 0.05f, 42};
+    trn_dnn_config c = {.n_features = NF,
+                        .hidden_units = hidden,
+                        .n_hidden = 2,
+                        .learning_rate = 0.05f,
+                        .seed = 42,
+                        .feature_names = names,
+                        .norm_mean = norm_mean,
+                        .norm_std = norm_std};
     tsd_status st = TSD_STATUS_INIT;
     trn_model *m = trn_dnn_new(&c, &st);
     if (!m)
@@ -342,12 +352,25 @@ static void test_bad_config(void **state)
     (void)state;
     tsd_status st = TSD_STATUS_INIT;
     int bad[1] = {0};
-    trn_dnn_config c = {NF, bad, 1, 0.05f, 1};
+    trn_dnn_config c = {
+        .n_features = NF, .hidden_units = bad, .n_hidden = 1, .learning_rate = 0.05f};
     assert_null(trn_dnn_new(&c, &st));
     assert_non_null(strstr(st.msg, "hidden_units[0] must be positive"));
-    trn_dnn_config c2 = {0, hidden, 2, 0.05f, 1};
+    trn_dnn_config c2 = {
+        .n_features = 0, .hidden_units = hidden, .n_hidden = 2, .learning_rate = 0.05f};
     assert_null(trn_dnn_new(&c2, &st));
-    trn_dnn_config c3 = {NF, hidden, 2, 0.0f, 1};
+    trn_dnn_config c3 = {
+        .n_features = NF, .hidden_units = hidden, .n_hidden = 2, .learning_rate = 0.0f};
+    assert_null(trn_dnn_new(&c3, &st));
+    float zero_std[NF] = {1, 1, 0, 1, 1};
+    trn_dnn_config c4 = {.n_features = NF,
+                         .hidden_units = hidden,
+                         .n_hidden = 2,
+                         .learning_rate = 0.05f,
+                         .norm_mean = norm_mean,
+                         .norm_std = zero_std};
+    assert_null(trn_dnn_new(&c4, &st));
+    assert_non_null(strstr(st.msg, "norm_std[2] must be positive"));
     assert_null(trn_dnn_new(&c3, &st));
 }
 
