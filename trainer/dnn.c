@@ -515,6 +515,16 @@ tsd_code trn_predict(trn_model *m, const float *x, int64_t batch, float *prob, t
     return TSD_OK;
 }
 
+const trn_dnn_config *trn__config(const trn_model *m)
+{
+    return &m->cfg;
+}
+
+eng_session *trn__session(trn_model *m)
+{
+    return m->sess;
+}
+
 int trn__n_features(const trn_model *m)
 {
     return m->cfg.n_features;

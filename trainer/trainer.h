@@ -76,6 +76,18 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
  */
 tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st);
 
+/**
+ * Export a SavedModel as Estimator.export_saved_model does for a binary
+ * classifier: <export_dir_base>/<unix seconds> (written as temp-<ts>, then
+ * renamed) with a ParseExample serving input over the feature names, the
+ * signatures serving_default and classification (classify: classes,
+ * scores), regression (outputs) and predict, the restore subgraph and
+ * saver_def, and variables/ with the weights and global_step. *export_dir
+ * (malloc'ed) names the directory written. tensord and TensorFlow Serving
+ * load it like any other version.
+ */
+tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir, tsd_status *st);
+
 /* ---- evaluation -------------------------------------------------------------- */
 
 /** The metrics evaluate() returns for a binary classifier (TF's keys). */

@@ -8,7 +8,9 @@
  * the same global_step, training resumes from it, retention keeps the
  * newest checkpoints only, evaluate() reports TF's metrics and writes them
  * to eval/ as an event file, training writes loss, global_step/sec and
- * checkpoint events, and bad configurations are refused.
+ * checkpoint events, the exported SavedModel loads and its classify,
+ * regress and predict signatures answer what the trainer predicts, and bad
+ * configurations are refused.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +28,7 @@
 #include <dirent.h>
 
 #include "loader/loader.h"
+#include "tensorflow/core/example/example.pb-c.h"
 #include "tensorflow/core/util/event.pb-c.h"
 #include "tests/unit/test_util.h"
 #include "trainer/trainer.h"
@@ -347,6 +350,112 @@ static void test_summaries(void **state)
     assert_int_equal(nckpt, 1);
 }
 
+/* Serialize row i of d as a tf.Example with the float features by name. */
+static size_t example(const data *d, int64_t i, uint8_t *buf)
+{
+    Tensorflow__Feature f[NF];
+    Tensorflow__FloatList fl[NF];
+    float v[NF];
+    Tensorflow__Features__FeatureEntry e[NF], *pe[NF];
+    for (int k = 0; k < NF; k++) {
+        tensorflow__float_list__init(&fl[k]);
+        v[k] = d->x[i * NF + k];
+        fl[k].n_value = 1;
+        fl[k].value = &v[k];
+        tensorflow__feature__init(&f[k]);
+        f[k].kind_case = TENSORFLOW__FEATURE__KIND_FLOAT_LIST;
+        f[k].float_list = &fl[k];
+        tensorflow__features__feature_entry__init(&e[k]);
+        e[k].key = (char *)names[k];
+        e[k].value = &f[k];
+        pe[k] = &e[k];
+    }
+    Tensorflow__Features fs = TENSORFLOW__FEATURES__INIT;
+    fs.n_feature = NF;
+    fs.feature = pe;
+    Tensorflow__Example ex = TENSORFLOW__EXAMPLE__INIT;
+    ex.features = &fs;
+    return tensorflow__example__pack(&ex, buf);
+}
+
+/* The exported SavedModel loads with the same loader tensord uses and its
+ * signatures answer what the trainer predicts. */
+static void test_export(void **state)
+{
+    (void)state;
+    char base[512];
+    /* TSD_EXPORT_BASE: export there and keep it, with the trainer's own
+     * predictions for the first rows, for the tensord test to serve */
+    const char *keep = getenv("TSD_EXPORT_BASE");
+    snprintf(base, sizeof base, "%s", keep ? keep : "");
+    if (!keep)
+        snprintf(base, sizeof base, "%s/export", tsd_test_tmpdir());
+    trn_model *m = new_model();
+    train(m, 1, NULL, NULL);
+    tsd_status st = TSD_STATUS_INIT;
+    char *dir = NULL;
+    if (trn_export(m, base, &dir, &st) != TSD_OK)
+        fail_msg("export: %s", st.msg);
+    const char *leaf = strrchr(dir, '/') + 1;
+    assert_true(strspn(leaf, "0123456789") == strlen(leaf)); /* a version directory */
+    ldr_model *lm = NULL;
+    ldr_load_options lo = {NULL, 0, "exported"};
+    if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
+        fail_msg("load: %s", st.msg);
+    enum { B = 16 };
+    uint8_t bufs[B][256];
+    eng_str ex[B];
+    for (int i = 0; i < B; i++)
+        ex[i] = (eng_str){(const char *)bufs[i], example(&test_set, i, bufs[i])};
+    eng_tensor in = {.dtype = ENG_DT_STRING, .rank = 1, .data = ex, .nbytes = sizeof ex};
+    in.dims[0] = B;
+    float want[B];
+    assert_int_equal(trn_predict(m, test_set.x, B, want, &st), TSD_OK);
+    eng_call *c = eng_call_new();
+    eng_tensor out[8];
+    /* serving_default: classes ["0","1"], scores [1-p, p] */
+    const eng_plan *p = ldr_model_plan(lm, "serving_default", &st);
+    assert_non_null(p);
+    if (eng_plan_run(p, c, &in, out, &st) != TSD_OK)
+        fail_msg("classify: %s", st.msg);
+    assert_int_equal(out[0].dtype, ENG_DT_STRING);
+    assert_int_equal(out[0].dims[1], 2);
+    const eng_str *cls = out[0].data;
+    assert_memory_equal(cls[0].ptr, "0", 1);
+    assert_memory_equal(cls[1].ptr, "1", 1);
+    const float *scores = out[1].data;
+    for (int i = 0; i < B; i++) {
+        assert_true(fabsf(scores[2 * i + 1] - want[i]) < 1e-6f);
+        assert_true(fabsf(scores[2 * i] + scores[2 * i + 1] - 1.0f) < 1e-6f);
+    }
+    /* regression: the logistic output itself */
+    p = ldr_model_plan(lm, "regression", &st);
+    assert_int_equal(eng_plan_run(p, c, &in, out, &st), TSD_OK);
+    assert_memory_equal(out[0].data, want, sizeof want);
+    /* predict: class_ids agree with the probabilities */
+    p = ldr_model_plan(lm, "predict", &st);
+    assert_int_equal(eng_plan_run(p, c, &in, out, &st), TSD_OK);
+    const int64_t *ids = out[0].data;
+    for (int i = 0; i < B; i++)
+        assert_int_equal(ids[i], want[i] > 0.5f ? 1 : 0);
+    if (keep) {
+        char path[700];
+        snprintf(path, sizeof path, "%s/expected.txt", base);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        for (int i = 0; i < 4; i++) {
+            for (int k = 0; k < NF; k++)
+                fprintf(f, "%s=%.9g ", names[k], test_set.x[i * NF + k]);
+            fprintf(f, "p=%.9g\n", want[i]);
+        }
+        fclose(f);
+    }
+    eng_call_free(c);
+    ldr_model_free(lm);
+    free(dir);
+    trn_model_free(m);
+}
+
 static void test_bad_config(void **state)
 {
     (void)state;
@@ -377,9 +486,9 @@ static void test_bad_config(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_learns),     cmocka_unit_test(test_checkpoint_resume),
-        cmocka_unit_test(test_evaluate),   cmocka_unit_test(test_summaries),
-        cmocka_unit_test(test_bad_config),
+        cmocka_unit_test(test_learns),   cmocka_unit_test(test_checkpoint_resume),
+        cmocka_unit_test(test_evaluate), cmocka_unit_test(test_summaries),
+        cmocka_unit_test(test_export),   cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,525 @@
+/*
+ * export.c - SavedModel export of the DNN classifier, as
+ * Estimator.export_saved_model writes it for a binary head (formats:
+ * SavedModel export): a TF1-style graph with the parsing serving input
+ * receiver (ParseExample over the feature names), the model's forward pass
+ * on resource variables, the head's prediction tensors under their usual
+ * names, the saver's restore subgraph (RestoreV2 + AssignVariableOp), and
+ * the four signatures serving_default / classification / regression /
+ * predict. The variables bundle holds the model weights and global_step.
+ * Written under <base>/temp-<ts>, then renamed to <base>/<ts>.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+#include "loader/loader.h"
+#include "tensorflow/core/framework/graph.pb-c.h"
+#include "tensorflow/core/protobuf/saved_model.pb-c.h"
+#include "trainer/model_int.h"
+#include "trainer/trainer.h"
+
+/* ---- graph helpers ------------------------------------------------------------ */
+
+typedef struct gb {
+    eng_graph *g;
+    tsd_status *st;
+    int failed;
+} gb;
+
+static eng_node *add(gb *b, const char *name, const char *op, const char *const *ins, int n)
+{
+    if (b->failed)
+        return NULL;
+    eng_node *nd = NULL;
+    if (eng_graph_add_node(b->g, name, op, ins, n, &nd, b->st)) {
+        b->failed = 1;
+        return NULL;
+    }
+    return nd;
+}
+
+static void set(gb *b, eng_node *n, const char *name, eng_attr a)
+{
+    if (!b->failed && n && eng_node_set_attr(b->g, n, name, &a, b->st))
+        b->failed = 1;
+}
+
+static eng_attr type_attr(eng_dtype t)
+{
+    return (eng_attr){.kind = ENG_ATTR_TYPE, .type = t};
+}
+
+static void const_tensor(gb *b, const char *name, const eng_tensor *t)
+{
+    eng_node *n = add(b, name, "Const", NULL, 0);
+    set(b, n, "dtype", type_attr(t->dtype));
+    set(b, n, "value", (eng_attr){.kind = ENG_ATTR_TENSOR, .tensor = *t});
+}
+
+static void const_i32(gb *b, const char *name, int32_t v)
+{
+    eng_tensor t = {.dtype = ENG_DT_INT32, .rank = 0, .data = &v, .nbytes = sizeof v};
+    const_tensor(b, name, &t);
+}
+
+/* A DT_STRING Const of n strings with shape [n] (or a scalar when rank 0). */
+static void const_strings(gb *b, const char *name, const char *const *s, int64_t n, int rank,
+                          const int64_t *dims)
+{
+    eng_str *v = calloc((size_t)(n ? n : 1), sizeof *v);
+    if (!v) {
+        b->failed = 1;
+        return;
+    }
+    for (int64_t i = 0; i < n; i++)
+        v[i] = (eng_str){s[i], strlen(s[i])};
+    eng_tensor t = {
+        .dtype = ENG_DT_STRING, .rank = rank, .data = v, .nbytes = (size_t)n * sizeof *v};
+    for (int d = 0; d < rank; d++)
+        t.dims[d] = dims[d];
+    const_tensor(b, name, &t);
+    free(v);
+}
+
+/* ---- the serving graph ---------------------------------------------------------- */
+
+static tsd_code serving_graph(trn_model *m, eng_graph *g, tsd_status *st)
+{
+    const trn_dnn_config *c = trn__config(m);
+    gb b = {g, st, 0};
+    int nf = c->n_features;
+    /* receiver: input_example_tensor -> ParseExample (dense float [1] each) */
+    eng_node *ph = add(&b, "input_example_tensor", "Placeholder", NULL, 0);
+    set(&b, ph, "dtype", type_attr(ENG_DT_STRING));
+    set(&b, ph, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 1, .dims = {-1}}});
+    int64_t zero = 0;
+    const_strings(&b, "ParseExample/Const", NULL, 0, 1, &zero); /* names: none */
+    const char *ins[2 + 2 * 256];
+    char keyn[256][64], defn[256][64];
+    int ni = 0;
+    ins[ni++] = "input_example_tensor";
+    ins[ni++] = "ParseExample/Const";
+    for (int i = 0; i < nf; i++) {
+        snprintf(keyn[i], sizeof keyn[i], "ParseExample/ParseExample/dense_keys_%d", i);
+        const_strings(&b, keyn[i], &c->feature_names[i], 1, 0, NULL);
+        ins[ni++] = keyn[i];
+    }
+    for (int i = 0; i < nf; i++) {
+        snprintf(defn[i], sizeof defn[i], "ParseExample/Const_%d", i + 1);
+        eng_tensor t = {.dtype = ENG_DT_FLOAT, .rank = 1, .data = NULL, .nbytes = 0};
+        t.dims[0] = 0; /* no default: the feature is required */
+        const_tensor(&b, defn[i], &t);
+        ins[ni++] = defn[i];
+    }
+    eng_node *pe = add(&b, "ParseExample/ParseExample", "ParseExample", ins, ni);
+    eng_dtype tdense[256];
+    eng_shape shapes[256];
+    for (int i = 0; i < nf; i++) {
+        tdense[i] = ENG_DT_FLOAT;
+        shapes[i] = (eng_shape){.rank = 1, .dims = {1}};
+    }
+    set(&b, pe, "Nsparse", (eng_attr){.kind = ENG_ATTR_INT, .i = 0});
+    set(&b, pe, "Ndense", (eng_attr){.kind = ENG_ATTR_INT, .i = nf});
+    set(&b, pe, "sparse_types", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = 0});
+    set(&b, pe, "Tdense", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = (size_t)nf, .types = tdense});
+    set(&b, pe, "dense_shapes",
+        (eng_attr){.kind = ENG_ATTR_LIST_SHAPE, .n = (size_t)nf, .shapes = shapes});
+    /* input layer: the dense values side by side, in the model's feature order */
+    char outs[256][96];
+    const char *cat[257];
+    for (int i = 0; i < nf; i++) {
+        snprintf(outs[i], sizeof outs[i], "ParseExample/ParseExample:%d", i);
+        cat[i] = outs[i];
+    }
+    const_i32(&b, "input_layer/concat/axis", 1);
+    cat[nf] = "input_layer/concat/axis";
+    eng_node *cc = add(&b, "input_layer/concat", "ConcatV2", cat, nf + 1);
+    set(&b, cc, "N", (eng_attr){.kind = ENG_ATTR_INT, .i = nf});
+    set(&b, cc, "T", type_attr(ENG_DT_FLOAT));
+    set(&b, cc, "Tidx", type_attr(ENG_DT_INT32));
+    if (b.failed)
+        return st->code;
+    char logits[256];
+    if (trn__forward(m, 0, g, "input_layer/concat", logits, sizeof logits, st))
+        return st->code;
+    /* head: logistic, probabilities = softmax([0, z]), class ids, classes */
+    const char *z[1] = {logits};
+    eng_node *n = add(&b, "head/predictions/logistic", "Sigmoid", z, 1);
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    n = add(&b, "head/predictions/zeros_like", "ZerosLike", z, 1);
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    const_i32(&b, "head/predictions/two_class_logits/axis", 1);
+    const char *tc[3] = {"head/predictions/zeros_like", logits,
+                         "head/predictions/two_class_logits/axis"};
+    n = add(&b, "head/predictions/two_class_logits", "ConcatV2", tc, 3);
+    set(&b, n, "N", (eng_attr){.kind = ENG_ATTR_INT, .i = 2});
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    set(&b, n, "Tidx", type_attr(ENG_DT_INT32));
+    const char *two[1] = {"head/predictions/two_class_logits"};
+    n = add(&b, "head/predictions/probabilities", "Softmax", two, 1);
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    const_i32(&b, "head/predictions/class_ids/dimension", 1);
+    const char *am[2] = {"head/predictions/two_class_logits",
+                         "head/predictions/class_ids/dimension"};
+    n = add(&b, "head/predictions/class_ids", "ArgMax", am, 2);
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    set(&b, n, "Tidx", type_attr(ENG_DT_INT32));
+    set(&b, n, "output_type", type_attr(ENG_DT_INT64));
+    const_i32(&b, "head/predictions/ExpandDims/dim", -1);
+    const char *ed[2] = {"head/predictions/class_ids", "head/predictions/ExpandDims/dim"};
+    n = add(&b, "head/predictions/ExpandDims", "ExpandDims", ed, 2);
+    set(&b, n, "T", type_attr(ENG_DT_INT64));
+    set(&b, n, "Tdim", type_attr(ENG_DT_INT32));
+    const char *as[1] = {"head/predictions/ExpandDims"};
+    n = add(&b, "head/predictions/str_classes", "AsString", as, 1);
+    set(&b, n, "T", type_attr(ENG_DT_INT64));
+    set(&b, n, "precision", (eng_attr){.kind = ENG_ATTR_INT, .i = -1});
+    set(&b, n, "scientific", (eng_attr){.kind = ENG_ATTR_BOOL, .b = 0});
+    set(&b, n, "shortest", (eng_attr){.kind = ENG_ATTR_BOOL, .b = 0});
+    set(&b, n, "width", (eng_attr){.kind = ENG_ATTR_INT, .i = -1});
+    set(&b, n, "fill", (eng_attr){.kind = ENG_ATTR_STRING, .s = {"", 0}});
+    /* all classes: ["0","1"] tiled to [batch, 2] by Shape(logits) = [batch, 1] */
+    static const char *const labels[2] = {"0", "1"};
+    int64_t d12[2] = {1, 2};
+    const_strings(&b, "head/Const", labels, 2, 2, d12);
+    n = add(&b, "head/Shape", "Shape", z, 1);
+    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
+    set(&b, n, "out_type", type_attr(ENG_DT_INT32));
+    const char *ti[2] = {"head/Const", "head/Shape"};
+    n = add(&b, "head/Tile", "Tile", ti, 2);
+    set(&b, n, "T", type_attr(ENG_DT_STRING));
+    set(&b, n, "Tmultiples", type_attr(ENG_DT_INT32));
+    return b.failed ? st->code : TSD_OK;
+}
+
+/* The saver's restore subgraph over the variables (sorted names). */
+static tsd_code restore_graph(eng_graph *g, const char *const *vars, const eng_dtype *types, int nv,
+                              tsd_status *st)
+{
+    gb b = {g, st, 0};
+    static const char *const model[1] = {"model"};
+    const_strings(&b, "save/filename", model, 1, 0, NULL);
+    const char *fi[1] = {"save/filename"};
+    eng_node *n = add(&b, "save/Const", "PlaceholderWithDefault", fi, 1);
+    set(&b, n, "dtype", type_attr(ENG_DT_STRING));
+    set(&b, n, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 0}});
+    const char *id[1] = {"save/Const"};
+    n = add(&b, "save/Identity", "Identity", id, 1); /* save_tensor_name must be set */
+    set(&b, n, "T", type_attr(ENG_DT_STRING));
+    int64_t dn = nv;
+    const_strings(&b, "save/RestoreV2/tensor_names", vars, nv, 1, &dn);
+    const char **empty = calloc((size_t)nv + 1, sizeof *empty);
+    char(*assigns)[64] = calloc((size_t)nv + 1, sizeof *assigns);
+    const char **ctl = calloc((size_t)nv + 1, sizeof *ctl);
+    char(*ctlbuf)[72] = calloc((size_t)nv + 1, sizeof *ctlbuf);
+    if (!empty || !assigns || !ctl || !ctlbuf) {
+        free(empty);
+        free(assigns);
+        free(ctl);
+        free(ctlbuf);
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    }
+    for (int i = 0; i < nv; i++)
+        empty[i] = "";
+    const_strings(&b, "save/RestoreV2/shape_and_slices", empty, nv, 1, &dn);
+    const char *ri[3] = {"save/Const", "save/RestoreV2/tensor_names",
+                         "save/RestoreV2/shape_and_slices"};
+    n = add(&b, "save/RestoreV2", "RestoreV2", ri, 3);
+    set(&b, n, "dtypes",
+        (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = (size_t)nv, .types = (eng_dtype *)types});
+    for (int i = 0; i < nv && !b.failed; i++) {
+        char val[64];
+        snprintf(assigns[i], sizeof assigns[i], "save/AssignVariableOp_%d", i);
+        snprintf(val, sizeof val, "save/RestoreV2:%d", i);
+        const char *ai[2] = {vars[i], val};
+        n = add(&b, assigns[i], "AssignVariableOp", ai, 2);
+        set(&b, n, "dtype", type_attr(types[i]));
+        snprintf(ctlbuf[i], sizeof ctlbuf[i], "^%s", assigns[i]);
+        ctl[i] = ctlbuf[i];
+    }
+    add(&b, "save/restore_all", "NoOp", ctl, nv);
+    free(empty);
+    free(assigns);
+    free(ctl);
+    free(ctlbuf);
+    return b.failed ? st->code : TSD_OK;
+}
+
+/* ---- signatures ------------------------------------------------------------------ */
+
+typedef struct tinfo {
+    const char *key, *tensor;
+    eng_dtype dtype;
+    int rank;
+    int64_t dims[2];
+} tinfo;
+
+typedef struct sig {
+    const char *key, *method;
+    int nin, nout;
+    tinfo in[1], out[6];
+} sig;
+
+/* All of a signature's protos in one arena-like block (freed together). */
+typedef struct sig_pb {
+    Tensorflow__SignatureDef def;
+    Tensorflow__SignatureDef__InputsEntry ie[1], *iep[1];
+    Tensorflow__SignatureDef__OutputsEntry oe[6], *oep[6];
+    Tensorflow__TensorInfo ti[7];
+    Tensorflow__TensorShapeProto sp[7];
+    Tensorflow__TensorShapeProto__Dim dim[7][2], *dimp[7][2];
+} sig_pb;
+
+static Tensorflow__TensorInfo *tensor_info(sig_pb *p, int k, const tinfo *t)
+{
+    tensorflow__tensor_info__init(&p->ti[k]);
+    tensorflow__tensor_shape_proto__init(&p->sp[k]);
+    for (int d = 0; d < t->rank; d++) {
+        tensorflow__tensor_shape_proto__dim__init(&p->dim[k][d]);
+        p->dim[k][d].size = t->dims[d];
+        p->dimp[k][d] = &p->dim[k][d];
+    }
+    p->sp[k].n_dim = (size_t)t->rank;
+    p->sp[k].dim = p->dimp[k];
+    p->ti[k].dtype = (Tensorflow__DataType)t->dtype;
+    p->ti[k].tensor_shape = &p->sp[k];
+    p->ti[k].encoding_case = TENSORFLOW__TENSOR_INFO__ENCODING_NAME;
+    p->ti[k].name = (char *)t->tensor;
+    return &p->ti[k];
+}
+
+static void build_sig(sig_pb *p, const sig *s)
+{
+    tensorflow__signature_def__init(&p->def);
+    p->def.method_name = (char *)s->method;
+    for (int i = 0; i < s->nin; i++) {
+        tensorflow__signature_def__inputs_entry__init(&p->ie[i]);
+        p->ie[i].key = (char *)s->in[i].key;
+        p->ie[i].value = tensor_info(p, i, &s->in[i]);
+        p->iep[i] = &p->ie[i];
+    }
+    for (int i = 0; i < s->nout; i++) {
+        tensorflow__signature_def__outputs_entry__init(&p->oe[i]);
+        p->oe[i].key = (char *)s->out[i].key;
+        p->oe[i].value = tensor_info(p, 1 + i, &s->out[i]);
+        p->oep[i] = &p->oe[i];
+    }
+    p->def.n_inputs = (size_t)s->nin;
+    p->def.inputs = p->iep;
+    p->def.n_outputs = (size_t)s->nout;
+    p->def.outputs = p->oep;
+}
+
+#define CLASSIFY "tensorflow/serving/classify"
+#define REGRESS "tensorflow/serving/regress"
+#define PREDICT "tensorflow/serving/predict"
+
+#define T_IN                                                                                       \
+    {                                                                                              \
+        "inputs", "input_example_tensor:0", ENG_DT_STRING, 1,                                      \
+        {                                                                                          \
+            -1                                                                                     \
+        }                                                                                          \
+    }
+#define T_EX                                                                                       \
+    {                                                                                              \
+        "examples", "input_example_tensor:0", ENG_DT_STRING, 1,                                    \
+        {                                                                                          \
+            -1                                                                                     \
+        }                                                                                          \
+    }
+#define T_CLASSES                                                                                  \
+    {                                                                                              \
+        "classes", "head/Tile:0", ENG_DT_STRING, 2,                                                \
+        {                                                                                          \
+            -1, 2                                                                                  \
+        }                                                                                          \
+    }
+#define T_SCORES                                                                                   \
+    {                                                                                              \
+        "scores", "head/predictions/probabilities:0", ENG_DT_FLOAT, 2,                             \
+        {                                                                                          \
+            -1, 2                                                                                  \
+        }                                                                                          \
+    }
+
+static const sig signatures[4] = {
+    {"classification", CLASSIFY, 1, 2, {T_IN}, {T_CLASSES, T_SCORES}},
+    {"predict",
+     PREDICT,
+     1,
+     5,
+     {T_EX},
+     {{"class_ids", "head/predictions/ExpandDims:0", ENG_DT_INT64, 2, {-1, 1}},
+      {"classes", "head/predictions/str_classes:0", ENG_DT_STRING, 2, {-1, 1}},
+      {"logistic", "head/predictions/logistic:0", ENG_DT_FLOAT, 2, {-1, 1}},
+      {"logits", "dnn/logits/BiasAdd:0", ENG_DT_FLOAT, 2, {-1, 1}},
+      {"probabilities", "head/predictions/probabilities:0", ENG_DT_FLOAT, 2, {-1, 2}}}},
+    {"regression",
+     REGRESS,
+     1,
+     1,
+     {T_IN},
+     {{"outputs", "head/predictions/logistic:0", ENG_DT_FLOAT, 2, {-1, 1}}}},
+    {"serving_default", CLASSIFY, 1, 2, {T_IN}, {T_CLASSES, T_SCORES}},
+};
+
+/* ---- writing ---------------------------------------------------------------------- */
+
+static tsd_code write_file(const char *path, const void *data, size_t len, tsd_status *st)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", path, strerror(errno));
+    int ok = fwrite(data, 1, len, f) == len && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    ok = (fclose(f) == 0) && ok;
+    return ok ? TSD_OK : tsd_err(st, TSD_INTERNAL, "%s: write failed", path);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir, tsd_status *st)
+{
+    *export_dir = NULL;
+    mkdir(export_dir_base, 0755);
+    /* the serving graph and its restore subgraph */
+    eng_graph *g = eng_graph_new();
+    if (!g)
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    tsd_code rc = serving_graph(m, g, st);
+    const char *vars[64];
+    eng_dtype types[64];
+    int nv = 0;
+    for (size_t i = 0; !rc && i < eng_graph_num_nodes(g); i++) {
+        eng_node *n = eng_graph_node(g, i);
+        if (strcmp(eng_node_op(n), "VarHandleOp") == 0 && nv < 64)
+            vars[nv++] = eng_node_name(n);
+    }
+    if (!rc) {
+        eng_node *gs = NULL;
+        if (eng_graph_add_node(g, "global_step", "VarHandleOp", NULL, 0, &gs, st)) {
+            rc = st->code;
+        } else {
+            eng_attr dt = type_attr(ENG_DT_INT64), shp = {.kind = ENG_ATTR_SHAPE};
+            eng_attr sn = {.kind = ENG_ATTR_STRING, .s = {"global_step", 11}};
+            if (eng_node_set_attr(g, gs, "dtype", &dt, st) ||
+                eng_node_set_attr(g, gs, "shape", &shp, st) ||
+                eng_node_set_attr(g, gs, "shared_name", &sn, st))
+                rc = st->code;
+            vars[nv++] = eng_node_name(gs);
+        }
+    }
+    qsort(vars, (size_t)nv, sizeof *vars, cmp_str);
+    for (int i = 0; i < nv; i++)
+        types[i] = strcmp(vars[i], "global_step") == 0 ? ENG_DT_INT64 : ENG_DT_FLOAT;
+    if (!rc)
+        rc = restore_graph(g, vars, types, nv, st);
+    uint8_t *gbytes = NULL;
+    size_t glen = 0;
+    if (!rc)
+        rc = ldr_graph_export(g, &gbytes, &glen, st);
+    /* directories */
+    char tmp[4096], final[4096], path[4200];
+    long long ts = (long long)time(NULL);
+    for (int tries = 0; !rc; tries++, ts++) {
+        snprintf(final, sizeof final, "%s/%lld", export_dir_base, ts);
+        if (access(final, F_OK) != 0)
+            break;
+        if (tries == 10)
+            rc = tsd_err(st, TSD_ALREADY_EXISTS, "%s: export directory exists", final);
+    }
+    snprintf(tmp, sizeof tmp, "%s/temp-%lld", export_dir_base, ts);
+    if (!rc && (mkdir(tmp, 0755) != 0 && errno != EEXIST))
+        rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", tmp, strerror(errno));
+    snprintf(path, sizeof path, "%s/variables", tmp);
+    if (!rc && mkdir(path, 0755) != 0 && errno != EEXIST)
+        rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", path, strerror(errno));
+    /* variables: the model weights and global_step, from the live session */
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/variables/variables", tmp);
+        ldr_bundle_writer *w = ldr_bundle_writer_new(path, st);
+        if (!w)
+            rc = st->code;
+        for (int i = 0; !rc && i < nv; i++) {
+            eng_tensor t;
+            if ((rc = eng_session_get_variable(trn__session(m), vars[i], &t, st)))
+                break;
+            rc = ldr_bundle_writer_add(w, vars[i], &t, st);
+            eng_tensor_free_data(&t);
+        }
+        if (!rc)
+            rc = ldr_bundle_writer_finish(w, st);
+        ldr_bundle_writer_free(w);
+    }
+    /* saved_model.pb */
+    if (!rc) {
+        Tensorflow__GraphDef *gd = tensorflow__graph_def__unpack(NULL, glen, gbytes);
+        if (!gd)
+            rc = tsd_err(st, TSD_INTERNAL, "cannot re-read the exported graph");
+        Tensorflow__MetaGraphDef__MetaInfoDef info =
+            TENSORFLOW__META_GRAPH_DEF__META_INFO_DEF__INIT;
+        char *tags[1] = {(char *)"serve"};
+        info.n_tags = 1;
+        info.tags = tags;
+        info.tensorflow_version = (char *)"tensord";
+        info.meta_graph_version = (char *)"v1";
+        Tensorflow__SaverDef saver = TENSORFLOW__SAVER_DEF__INIT;
+        saver.filename_tensor_name = (char *)"save/Const:0";
+        saver.save_tensor_name = (char *)"save/Identity:0";
+        saver.restore_op_name = (char *)"save/restore_all";
+        saver.max_to_keep = 5;
+        saver.sharded = 1;
+        saver.keep_checkpoint_every_n_hours = 10000.0f;
+        saver.version = TENSORFLOW__SAVER_DEF__CHECKPOINT_FORMAT_VERSION__V2;
+        sig_pb pbs[4];
+        Tensorflow__MetaGraphDef__SignatureDefEntry se[4], *sep[4];
+        for (int i = 0; i < 4; i++) {
+            build_sig(&pbs[i], &signatures[i]);
+            tensorflow__meta_graph_def__signature_def_entry__init(&se[i]);
+            se[i].key = (char *)signatures[i].key;
+            se[i].value = &pbs[i].def;
+            sep[i] = &se[i];
+        }
+        Tensorflow__MetaGraphDef mg = TENSORFLOW__META_GRAPH_DEF__INIT;
+        mg.meta_info_def = &info;
+        mg.graph_def = gd;
+        mg.saver_def = &saver;
+        mg.n_signature_def = 4;
+        mg.signature_def = sep;
+        Tensorflow__MetaGraphDef *mgs[1] = {&mg};
+        Tensorflow__SavedModel sm = TENSORFLOW__SAVED_MODEL__INIT;
+        sm.saved_model_schema_version = 1;
+        sm.n_meta_graphs = 1;
+        sm.meta_graphs = mgs;
+        if (!rc) {
+            size_t len = tensorflow__saved_model__get_packed_size(&sm);
+            uint8_t *buf = malloc(len);
+            if (!buf) {
+                rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+            } else {
+                tensorflow__saved_model__pack(&sm, buf);
+                snprintf(path, sizeof path, "%s/saved_model.pb", tmp);
+                rc = write_file(path, buf, len, st);
+                free(buf);
+            }
+        }
+        if (gd)
+            tensorflow__graph_def__free_unpacked(gd, NULL);
+    }
+    if (!rc && rename(tmp, final) != 0)
+        rc = tsd_err(st, TSD_INTERNAL, "%s: cannot rename into place: %s", final, strerror(errno));
+    if (!rc && !(*export_dir = strdup(final)))
+        rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    free(gbytes);
+    eng_graph_free(g);
+    return rc;
+}
