@@ -24,4 +24,7 @@ int cli_cmd_status(int argc, char **argv);
 /** tensorctl reload HOST:PORT --config FILE: HandleReloadConfigRequest. */
 int cli_cmd_reload(int argc, char **argv);
 
+/** tensorctl train --config FILE: train, evaluate and export (offline). */
+int cli_cmd_train(int argc, char **argv);
+
 #endif

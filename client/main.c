@@ -28,6 +28,7 @@ static const cli_command cli_commands[] = {
     {"metadata", cli_cmd_metadata, "show a served model's signatures"},
     {"status", cli_cmd_status, "show a served model's version states"},
     {"reload", cli_cmd_reload, "replace a server's model set (HandleReloadConfigRequest)"},
+    {"train", cli_cmd_train, "train, evaluate and export a model from a trainer config"},
 };
 
 static void cli_usage(FILE *f)

@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "common/status.h"
 
@@ -120,5 +121,17 @@ void trn_binary_metrics_compute(const float *prob, const float *labels, const fl
 tsd_code trn_evaluate(trn_model *m, const float *x, const float *labels, int64_t n,
                       int64_t batch_size, const char *model_dir, trn_binary_metrics *out,
                       tsd_status *st);
+
+/**
+ * One run from a text-format tensord.TrainerConfig (proto/tensord/
+ * trainer_config.proto): read the CSV data, build the model, resume from
+ * model_dir's latest checkpoint, train up to num_epochs worth of steps with
+ * checkpoints and summaries, evaluate on the eval files (*metrics, also in
+ * model_dir/eval) and export a SavedModel (*export_dir, malloc'ed).
+ * Progress lines go to `progress` (NULL: none; a terminal gets one
+ * updating line).
+ */
+tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metrics *metrics,
+                        char **export_dir, tsd_status *st);
 
 #endif
