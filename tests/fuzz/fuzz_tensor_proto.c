@@ -39,6 +39,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     Tensorflow__TensorProto *tp = tensorflow__tensor_proto__unpack(NULL, size, data);
     if (!tp)
         return 0;
+    /* A few bytes can declare a shape of up to LDR_TENSOR_MAX_BYTES that a
+     * single value fills (TensorProto's repeat-the-last-value rule), and the
+     * round trip below holds several copies: skip shapes beyond 16 M
+     * elements, which the decoder's own limit tests cover, so the run stays
+     * within the fuzzer's memory limit. */
+    int64_t elems = 1;
+    for (size_t i = 0; tp->tensor_shape && i < tp->tensor_shape->n_dim; i++) {
+        int64_t d = tp->tensor_shape->dim[i]->size;
+        if (d < 0 || (d && elems > (INT64_C(1) << 24) / d)) {
+            elems = -1;
+            break;
+        }
+        elems *= d;
+    }
+    if (elems < 0 || elems > (INT64_C(1) << 24)) {
+        tensorflow__tensor_proto__free_unpacked(tp, NULL);
+        return 0;
+    }
     eng_tensor t;
     if (ldr_tensor_from_proto(tp, &t, NULL) == TSD_OK) {
         for (int content = 0; content < 2; content++) {
