@@ -41,19 +41,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* A few bytes can declare a shape of up to LDR_TENSOR_MAX_BYTES that a
      * single value fills (TensorProto's repeat-the-last-value rule), and the
-     * round trip below holds several copies: skip shapes beyond 16 M
-     * elements, which the decoder's own limit tests cover, so the run stays
-     * within the fuzzer's memory limit. */
+     * round trip below holds several copies: skip shapes beyond 1 M
+     * elements (strings cost 16 bytes an element before their bytes), which the decoder's own limit
+     * tests cover, so the run stays within the fuzzer's memory limit. */
     int64_t elems = 1;
     for (size_t i = 0; tp->tensor_shape && i < tp->tensor_shape->n_dim; i++) {
         int64_t d = tp->tensor_shape->dim[i]->size;
-        if (d < 0 || (d && elems > (INT64_C(1) << 24) / d)) {
+        if (d < 0 || (d && elems > (INT64_C(1) << 20) / d)) {
             elems = -1;
             break;
         }
         elems *= d;
     }
-    if (elems < 0 || elems > (INT64_C(1) << 24)) {
+    if (elems < 0 || elems > (INT64_C(1) << 20)) {
         tensorflow__tensor_proto__free_unpacked(tp, NULL);
         return 0;
     }
