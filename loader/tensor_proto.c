@@ -19,7 +19,7 @@ typedef enum tp_field {
     TP_NONE,
     TP_FLOAT,
     TP_DOUBLE,
-    TP_INT,   /* int_val (int32, int16, int8, uint8, uint16) */
+    TP_INT, /* int_val (int32, int16, int8, uint8, uint16) */
     TP_INT64,
     TP_BOOL,
     TP_HALF,
@@ -31,20 +31,30 @@ typedef enum tp_field {
 static tp_field field_of(eng_dtype dt)
 {
     switch (dt) {
-    case ENG_DT_FLOAT: return TP_FLOAT;
-    case ENG_DT_DOUBLE: return TP_DOUBLE;
+    case ENG_DT_FLOAT:
+        return TP_FLOAT;
+    case ENG_DT_DOUBLE:
+        return TP_DOUBLE;
     case ENG_DT_INT32:
     case ENG_DT_INT16:
     case ENG_DT_INT8:
     case ENG_DT_UINT8:
-    case ENG_DT_UINT16: return TP_INT;
-    case ENG_DT_INT64: return TP_INT64;
-    case ENG_DT_BOOL: return TP_BOOL;
-    case ENG_DT_HALF: return TP_HALF;
-    case ENG_DT_UINT32: return TP_UINT32;
-    case ENG_DT_UINT64: return TP_UINT64;
-    case ENG_DT_STRING: return TP_STRING;
-    default: return TP_NONE;
+    case ENG_DT_UINT16:
+        return TP_INT;
+    case ENG_DT_INT64:
+        return TP_INT64;
+    case ENG_DT_BOOL:
+        return TP_BOOL;
+    case ENG_DT_HALF:
+        return TP_HALF;
+    case ENG_DT_UINT32:
+        return TP_UINT32;
+    case ENG_DT_UINT64:
+        return TP_UINT64;
+    case ENG_DT_STRING:
+        return TP_STRING;
+    default:
+        return TP_NONE;
     }
 }
 
@@ -52,16 +62,26 @@ static tp_field field_of(eng_dtype dt)
 static size_t field_count(const Tensorflow__TensorProto *tp, tp_field f)
 {
     switch (f) {
-    case TP_FLOAT: return tp->n_float_val;
-    case TP_DOUBLE: return tp->n_double_val;
-    case TP_INT: return tp->n_int_val;
-    case TP_INT64: return tp->n_int64_val;
-    case TP_BOOL: return tp->n_bool_val;
-    case TP_HALF: return tp->n_half_val;
-    case TP_UINT32: return tp->n_uint32_val;
-    case TP_UINT64: return tp->n_uint64_val;
-    case TP_STRING: return tp->n_string_val;
-    default: return 0;
+    case TP_FLOAT:
+        return tp->n_float_val;
+    case TP_DOUBLE:
+        return tp->n_double_val;
+    case TP_INT:
+        return tp->n_int_val;
+    case TP_INT64:
+        return tp->n_int64_val;
+    case TP_BOOL:
+        return tp->n_bool_val;
+    case TP_HALF:
+        return tp->n_half_val;
+    case TP_UINT32:
+        return tp->n_uint32_val;
+    case TP_UINT64:
+        return tp->n_uint64_val;
+    case TP_STRING:
+        return tp->n_string_val;
+    default:
+        return 0;
     }
 }
 
@@ -70,26 +90,52 @@ static void store_value(const Tensorflow__TensorProto *tp, tp_field f, eng_dtype
                         void *data, size_t j)
 {
     switch (f) {
-    case TP_FLOAT: ((float *)data)[j] = tp->float_val[i]; break;
-    case TP_DOUBLE: ((double *)data)[j] = tp->double_val[i]; break;
-    case TP_INT64: ((int64_t *)data)[j] = tp->int64_val[i]; break;
-    case TP_BOOL: ((uint8_t *)data)[j] = tp->bool_val[i] ? 1 : 0; break;
-    case TP_HALF: ((uint16_t *)data)[j] = (uint16_t)tp->half_val[i]; break;
-    case TP_UINT32: ((uint32_t *)data)[j] = tp->uint32_val[i]; break;
-    case TP_UINT64: ((uint64_t *)data)[j] = tp->uint64_val[i]; break;
+    case TP_FLOAT:
+        ((float *)data)[j] = tp->float_val[i];
+        break;
+    case TP_DOUBLE:
+        ((double *)data)[j] = tp->double_val[i];
+        break;
+    case TP_INT64:
+        ((int64_t *)data)[j] = tp->int64_val[i];
+        break;
+    case TP_BOOL:
+        ((uint8_t *)data)[j] = tp->bool_val[i] ? 1 : 0;
+        break;
+    case TP_HALF:
+        ((uint16_t *)data)[j] = (uint16_t)tp->half_val[i];
+        break;
+    case TP_UINT32:
+        ((uint32_t *)data)[j] = tp->uint32_val[i];
+        break;
+    case TP_UINT64:
+        ((uint64_t *)data)[j] = tp->uint64_val[i];
+        break;
     case TP_INT: {
         int32_t v = tp->int_val[i];
         switch (dt) {
-        case ENG_DT_INT32: ((int32_t *)data)[j] = v; break;
-        case ENG_DT_INT16: ((int16_t *)data)[j] = (int16_t)v; break;
-        case ENG_DT_INT8: ((int8_t *)data)[j] = (int8_t)v; break;
-        case ENG_DT_UINT8: ((uint8_t *)data)[j] = (uint8_t)v; break;
-        case ENG_DT_UINT16: ((uint16_t *)data)[j] = (uint16_t)v; break;
-        default: break;
+        case ENG_DT_INT32:
+            ((int32_t *)data)[j] = v;
+            break;
+        case ENG_DT_INT16:
+            ((int16_t *)data)[j] = (int16_t)v;
+            break;
+        case ENG_DT_INT8:
+            ((int8_t *)data)[j] = (int8_t)v;
+            break;
+        case ENG_DT_UINT8:
+            ((uint8_t *)data)[j] = (uint8_t)v;
+            break;
+        case ENG_DT_UINT16:
+            ((uint16_t *)data)[j] = (uint16_t)v;
+            break;
+        default:
+            break;
         }
         break;
     }
-    default: break;
+    default:
+        break;
     }
 }
 
@@ -167,8 +213,7 @@ static tsd_code decode_strings(const Tensorflow__TensorProto *tp, eng_tensor *ou
     size_t nvals = tp->n_string_val;
     eng_str *strs = calloc(n > 0 ? (size_t)n : 1, sizeof *strs);
     if (!strs)
-        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory for %lld strings",
-                       (long long)n);
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory for %lld strings", (long long)n);
     tsd_code rc = TSD_OK;
     if (tp->tensor_content.len > 0) {
         rc = strings_from_content(&tp->tensor_content, strs, n, st);
@@ -178,8 +223,8 @@ static tsd_code decode_strings(const Tensorflow__TensorProto *tp, eng_tensor *ou
     } else if (nvals > 0) {
         uint64_t total = 0;
         for (int64_t i = 0; i < n; i++) {
-            const ProtobufCBinaryData *b = &tp->string_val[(size_t)i < nvals ? (size_t)i
-                                                                              : nvals - 1];
+            const ProtobufCBinaryData *b =
+                &tp->string_val[(size_t)i < nvals ? (size_t)i : nvals - 1];
             strs[i].ptr = (const char *)b->data;
             strs[i].len = b->len;
             total += b->len;
@@ -198,8 +243,7 @@ static tsd_code decode_strings(const Tensorflow__TensorProto *tp, eng_tensor *ou
     return rc;
 }
 
-tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *out,
-                               tsd_status *st)
+tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *out, tsd_status *st)
 {
     memset(out, 0, sizeof *out);
     eng_dtype dt = (eng_dtype)tp->dtype;
@@ -237,8 +281,7 @@ tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *ou
     if (tp->tensor_content.len > 0 && tp->tensor_content.len != (size_t)n * esize)
         return tsd_err(st, TSD_INVALID_ARGUMENT,
                        "TensorProto tensor_content has %zu bytes, expected %lld for %s%s",
-                       tp->tensor_content.len, (long long)n * (long long)esize,
-                       eng_dtype_name(dt),
+                       tp->tensor_content.len, (long long)n * (long long)esize, eng_dtype_name(dt),
                        eng_shape_str(shape.dims, shape.rank, (char[96]){0}, 96));
     if (tp->tensor_content.len == 0 && nvals > (size_t)n)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "TensorProto has %zu values for %lld elements",
@@ -248,12 +291,14 @@ tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *ou
         return tsd_status_prefix(st, "TensorProto");
     if (tp->tensor_content.len > 0) {
         memcpy(tmp.data, tp->tensor_content.data, tp->tensor_content.len);
+        if (dt == ENG_DT_BOOL) /* any non-zero byte is true; kernels see 0 or 1 */
+            for (size_t j = 0; j < tp->tensor_content.len; j++)
+                ((uint8_t *)tmp.data)[j] = ((uint8_t *)tmp.data)[j] != 0;
     } else if (nvals == 0) {
         memset(tmp.data, 0, (size_t)n * esize);
     } else {
         for (int64_t j = 0; j < n; j++)
-            store_value(tp, f, dt, (size_t)j < nvals ? (size_t)j : nvals - 1, tmp.data,
-                        (size_t)j);
+            store_value(tp, f, dt, (size_t)j < nvals ? (size_t)j : nvals - 1, tmp.data, (size_t)j);
     }
     *out = tmp;
     return TSD_OK;
@@ -319,11 +364,21 @@ static int encode_typed(const eng_tensor *t, int64_t n, Tensorflow__TensorProto 
             return -1;
         for (size_t i = 0; i < cnt; i++) {
             switch (t->dtype) {
-            case ENG_DT_INT32: p->int_val[i] = ((const int32_t *)t->data)[i]; break;
-            case ENG_DT_INT16: p->int_val[i] = ((const int16_t *)t->data)[i]; break;
-            case ENG_DT_INT8: p->int_val[i] = ((const int8_t *)t->data)[i]; break;
-            case ENG_DT_UINT8: p->int_val[i] = ((const uint8_t *)t->data)[i]; break;
-            default: p->int_val[i] = ((const uint16_t *)t->data)[i]; break;
+            case ENG_DT_INT32:
+                p->int_val[i] = ((const int32_t *)t->data)[i];
+                break;
+            case ENG_DT_INT16:
+                p->int_val[i] = ((const int16_t *)t->data)[i];
+                break;
+            case ENG_DT_INT8:
+                p->int_val[i] = ((const int8_t *)t->data)[i];
+                break;
+            case ENG_DT_UINT8:
+                p->int_val[i] = ((const uint8_t *)t->data)[i];
+                break;
+            default:
+                p->int_val[i] = ((const uint16_t *)t->data)[i];
+                break;
             }
         }
         p->n_int_val = cnt;
@@ -361,8 +416,7 @@ tsd_code ldr_tensor_to_proto(const eng_tensor *t, int use_content, Tensorflow__T
         return tsd_err(st, TSD_INVALID_ARGUMENT, "cannot encode a %s tensor as TensorProto",
                        eng_dtype_name(t->dtype));
     if (t->rank < 0 || t->rank > ENG_MAX_RANK)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "cannot encode a tensor of rank %d",
-                       (int)t->rank);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "cannot encode a tensor of rank %d", (int)t->rank);
     int64_t n = eng_tensor_num_elements(t);
     size_t esize = eng_dtype_size(t->dtype);
     if (n < 0 || (uint64_t)n * esize > t->nbytes)

@@ -204,6 +204,17 @@ static void test_other_typed_fields(void **state)
     assert_int_equal(((uint8_t *)t.data)[1], 0);
     eng_tensor_free_data(&t);
 
+    /* bool tensor_content: any non-zero byte is true (found by fuzzing: a
+     * byte 232 used to survive as 232 and change on re-encoding) */
+    uint8_t raw[2] = {232, 0};
+    tp_init(&f, ENG_DT_BOOL, 1, dims);
+    f.tp.tensor_content.data = raw;
+    f.tp.tensor_content.len = 2;
+    assert_int_equal(ldr_tensor_from_proto(&f.tp, &t, NULL), TSD_OK);
+    assert_int_equal(((uint8_t *)t.data)[0], 1);
+    assert_int_equal(((uint8_t *)t.data)[1], 0);
+    eng_tensor_free_data(&t);
+
     int32_t hv[] = {0x3c00, 0xc000}; /* 1.0, -2.0 in binary16 */
     tp_init(&f, ENG_DT_HALF, 1, dims);
     f.tp.n_half_val = 2;
@@ -423,7 +434,7 @@ static void round_trip(const eng_tensor *t, int use_content)
 static void test_round_trips(void **state)
 {
     (void)state;
-    static const eng_dtype types[] = {ENG_DT_FLOAT, ENG_DT_DOUBLE, ENG_DT_INT32, ENG_DT_INT16,
+    static const eng_dtype types[] = {ENG_DT_FLOAT, ENG_DT_DOUBLE, ENG_DT_INT32,  ENG_DT_INT16,
                                       ENG_DT_INT8,  ENG_DT_UINT8,  ENG_DT_UINT16, ENG_DT_INT64,
                                       ENG_DT_BOOL,  ENG_DT_HALF,   ENG_DT_UINT32, ENG_DT_UINT64};
     int64_t dims[] = {2, 3};
@@ -450,8 +461,8 @@ static void test_round_trips(void **state)
     }
     /* strings, including an empty one and a scalar */
     eng_str sv[] = {{"hello", 5}, {"", 0}, {"x\0y", 3}};
-    eng_tensor s = {.dtype = ENG_DT_STRING, .rank = 1, .dims = {3}, .data = sv,
-                    .nbytes = sizeof sv};
+    eng_tensor s = {
+        .dtype = ENG_DT_STRING, .rank = 1, .dims = {3}, .data = sv, .nbytes = sizeof sv};
     round_trip(&s, 1);
     eng_tensor sc = {.dtype = ENG_DT_STRING, .rank = 0, .data = sv, .nbytes = sizeof sv[0]};
     round_trip(&sc, 0);
