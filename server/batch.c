@@ -102,56 +102,62 @@ static void init_cond(pthread_cond_t *cv)
 
 static const double size_bounds[] = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096};
 
-static double qbounds[52];
+/* The batching metrics, registered once (series lookups then take no lock). */
+static struct {
+    srv_metric *queuing, *model_queuing, *input_size, *processed_size, *padding, *runs, *model_size;
+} mx;
 
-static void init_qbounds(void)
-{
-    double v = 100; /* Exponential(100, 1.2, 52) as TF Serving's queuing_latency */
-    for (int i = 0; i < 52; i++, v *= 1.2)
-        qbounds[i] = v;
-}
-
-static void record_batch(const queue *q, const batch *b, int64_t rows, int64_t start_ns)
+static void init_metrics(void)
 {
     static const char *const l_pool[] = {"thread_pool_name"};
     static const char *const l_pad[] = {"execution_batch_size"};
     static const char *const l_model[] = {"model_name", "signature"};
-    static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, init_qbounds);
-    int nsb = (int)(sizeof size_bounds / sizeof *size_bounds);
-    int nlb;
+    static double qbounds[52];
+    double v = 100; /* Exponential(100, 1.2, 52) as TF Serving's queuing_latency */
+    for (int i = 0; i < 52; i++, v *= 1.2)
+        qbounds[i] = v;
+    int nsb = (int)(sizeof size_bounds / sizeof *size_bounds), nlb;
     const double *lbounds = srv_metric_latency_bounds(&nlb);
-    srv_metric *ql = srv_metric_histogram("/tensorflow/serving/batching_session/queuing_latency", 1,
-                                          l_pool, qbounds, 52);
-    srv_metric *mql =
+    mx.queuing = srv_metric_histogram("/tensorflow/serving/batching_session/queuing_latency", 1,
+                                      l_pool, qbounds, 52);
+    mx.model_queuing =
         srv_metric_histogram("/tensord/batching/queuing_latency", 2, l_model, lbounds, nlb);
+    mx.input_size = srv_metric_histogram("/tensorflow/serving/batching_session/input_batch_size", 0,
+                                         NULL, size_bounds, nsb);
+    mx.processed_size = srv_metric_histogram(
+        "/tensorflow/serving/batching_session/processed_batch_size", 0, NULL, size_bounds, nsb);
+    mx.padding = srv_metric_histogram("/tensorflow/serving/batching_session/padding_size", 1, l_pad,
+                                      size_bounds, nsb);
+    mx.runs = srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count", 0, NULL);
+    mx.model_size =
+        srv_metric_histogram("/tensord/batching/batch_size", 2, l_model, size_bounds, nsb);
+}
+
+static void record_batch(const queue *q, const batch *b, int64_t rows, int64_t start_ns)
+{
     const char *pool[] = {q->p.thread_pool_name};
     const char *mv[] = {q->model, q->signature};
     for (const task *t = b->head; t; t = t->next) {
         double us = (double)(start_ns - t->enq_ns) / 1e3;
-        srv_metric_observe(ql, pool, us);
-        srv_metric_observe(mql, mv, us);
+        srv_metric_observe(mx.queuing, pool, us);
+        srv_metric_observe(mx.model_queuing, mv, us);
     }
     char rows_s[32];
     snprintf(rows_s, sizeof rows_s, "%" PRId64, rows);
     const char *pad[] = {rows_s};
-    srv_metric_observe(srv_metric_histogram("/tensorflow/serving/batching_session/input_batch_size",
-                                            0, NULL, size_bounds, nsb),
-                       NULL, (double)b->size);
-    srv_metric_observe(
-        srv_metric_histogram("/tensorflow/serving/batching_session/processed_batch_size", 0, NULL,
-                             size_bounds, nsb),
-        NULL, (double)rows);
-    srv_metric_observe(srv_metric_histogram("/tensorflow/serving/batching_session/padding_size", 1,
-                                            l_pad, size_bounds, nsb),
-                       pad, (double)(rows - b->size));
-    srv_metric_inc(
-        srv_metric_counter("/tensorflow/serving/batching_session/wrapped_run_count", 0, NULL), NULL,
-        1);
-    srv_metric_observe(
-        srv_metric_histogram("/tensord/batching/batch_size", 2, l_model, size_bounds, nsb), mv,
-        (double)b->size);
+    srv_metric_observe(mx.input_size, NULL, (double)b->size);
+    srv_metric_observe(mx.processed_size, NULL, (double)rows);
+    srv_metric_observe(mx.padding, pad, (double)(rows - b->size));
+    srv_metric_inc(mx.runs, NULL, 1);
+    srv_metric_observe(mx.model_size, mv, (double)b->size);
 }
+
+/* A batch thread's buffers, reused from batch to batch. */
+typedef struct scratch {
+    srv__bbuf buf;            /* merged inputs */
+    const eng_tensor **feeds; /* the tasks' feed arrays */
+    size_t cap;
+} scratch;
 
 /* ---- running one batch -------------------------------------------------- */
 
@@ -165,7 +171,7 @@ static void finish(batch *b)
     }
 }
 
-static void run_batch(queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
+static void run_batch(queue *q, batch *b, eng_call *wcall, scratch *sc)
 {
     const eng_plan *plan = q->plan;
     int64_t start = now_ns();
@@ -173,17 +179,19 @@ static void run_batch(queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
     int nfeeds = eng_plan_num_feeds(plan);
     record_batch(q, b, rows, start);
 
-    /* The tasks' feed arrays (on the stack for a batch of one). */
-    const eng_tensor *task_feeds[1];
-    const eng_tensor **tf = task_feeds;
-    const eng_tensor **heap = NULL;
-    if (b->ntasks > 1) {
-        heap = malloc(b->ntasks * sizeof *heap);
-        tf = heap;
-    }
     eng_tensor merged[MAX_FEEDS], outs[MAX_FETCHES];
     tsd_status st = TSD_STATUS_INIT;
-    tsd_code rc = tf ? TSD_OK : tsd_err(&st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    tsd_code rc = TSD_OK;
+    if (b->ntasks > sc->cap) { /* grows to max_batch_size at most, once */
+        const eng_tensor **nf = realloc(sc->feeds, b->ntasks * sizeof *nf);
+        if (nf) {
+            sc->feeds = nf;
+            sc->cap = b->ntasks;
+        } else {
+            rc = tsd_err(&st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        }
+    }
+    const eng_tensor **tf = sc->feeds;
     if (!rc) {
         size_t i = 0;
         int64_t deadline = 0;
@@ -195,8 +203,8 @@ static void run_batch(queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
                 deadline = t->deadline_ns;
         }
         eng_call_set_deadline(wcall, deadline > 0 ? deadline : 0);
-        rc = srv__batch_merge(tf, b->ntasks, nfeeds, rows, q->p.pad_variable_length_inputs, buf,
-                              merged, &st);
+        rc = srv__batch_merge(tf, b->ntasks, nfeeds, rows, q->p.pad_variable_length_inputs,
+                              &sc->buf, merged, &st);
     }
     if (!rc)
         rc = eng_plan_run(plan, wcall, merged, outs, &st);
@@ -209,7 +217,6 @@ static void run_batch(queue *q, batch *b, eng_call *wcall, srv__bbuf *buf)
                                           : "Batched output tensor's 0th dimension does not "
                                             "equal the sum of the 0th dimension sizes of the "
                                             "input tensors");
-    free(heap);
     int retry = rc && rc != TSD_DEADLINE_EXCEEDED && (b->ntasks > 1 || rows != b->size);
     int64_t off = 0;
     for (task *t = b->head; t; t = t->next) {
@@ -261,7 +268,7 @@ static void *worker(void *arg)
 {
     srv_batcher *bt = arg;
     eng_call *wcall = eng_call_new();
-    srv__bbuf buf = {0};
+    scratch sc = {0};
     pthread_mutex_lock(&bt->mu);
     for (;;) {
         int64_t now = now_ns(), wake = 0;
@@ -303,7 +310,7 @@ static void *worker(void *arg)
         bt->rr = pick->next;
         pthread_mutex_unlock(&bt->mu);
         if (wcall)
-            run_batch(pick, b, wcall, &buf);
+            run_batch(pick, b, wcall, &sc);
         else {
             for (task *t = b->head; t; t = t->next)
                 t->alone = 1;
@@ -315,7 +322,8 @@ static void *worker(void *arg)
         maybe_free_queue(bt, pick);
     }
     pthread_mutex_unlock(&bt->mu);
-    srv__bbuf_free(&buf);
+    srv__bbuf_free(&sc.buf);
+    free(sc.feeds);
     eng_call_free(wcall);
     return NULL;
 }
@@ -327,6 +335,8 @@ srv_batcher *srv_batcher_new(const srv_batch_params *p, tsd_status *st)
         tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory creating the batcher");
         return NULL;
     }
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, init_metrics);
     bt->p = *p;
     pthread_mutex_init(&bt->mu, NULL);
     init_cond(&bt->cv);

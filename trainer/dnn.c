@@ -44,6 +44,8 @@ struct trn_model {
     int nvars;
     char **kept; /* retained checkpoints, oldest first ("model.ckpt-N") */
     size_t nkept;
+    int64_t step;             /* the global_step variable's value, kept here so reading it
+                               * costs no copy of the variable per step */
     ldr_event_writer *events; /* training summaries (NULL: none) */
     int summary_steps;
     double last_summary_time;
@@ -467,13 +469,14 @@ tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64
     bind(m, x, labels, batch, feeds);
     if (eng_plan_run(m->train, m->call, feeds, &out, st))
         return st->code;
+    m->step++; /* the run incremented global_step */
     float loss = *(const float *)out.data;
     if (loss_out)
         *loss_out = loss;
     if (!isfinite(loss))
         return tsd_err(st, TSD_INVALID_ARGUMENT, "Model diverged with loss = NaN.");
     if (m->events) {
-        int64_t step = trn_global_step(m); /* after this update */
+        int64_t step = m->step; /* after this update */
         if (m->summary_steps > 0 && (step - 1) % m->summary_steps == 0) {
             double now = now_seconds();
             const char *tags[2] = {"loss", "global_step/sec"};
@@ -544,6 +547,12 @@ tsd_code trn__eval_batch(trn_model *m, const float *x, const float *labels, int6
 }
 
 int64_t trn_global_step(const trn_model *m)
+{
+    return m->step;
+}
+
+/* The global_step variable itself (after a restore). */
+static int64_t read_step(const trn_model *m)
 {
     eng_tensor t;
     tsd_status st = TSD_STATUS_INIT;
@@ -645,6 +654,8 @@ tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st)
         if ((rc = eng_session_set_variable(m->sess, m->vars[i].name, &t, st)))
             eng_tensor_free_data(&t);
     }
+    if (!rc)
+        m->step = read_step(m);
     ldr_bundle_close(b);
     if (!rc) { /* retention continues across restarts */
         for (size_t i = 0; i < m->nkept; i++)

@@ -401,8 +401,13 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
     int nv = 0;
     for (size_t i = 0; !rc && i < eng_graph_num_nodes(g); i++) {
         eng_node *n = eng_graph_node(g, i);
-        if (strcmp(eng_node_op(n), "VarHandleOp") == 0 && nv < 64)
-            vars[nv++] = eng_node_name(n);
+        if (strcmp(eng_node_op(n), "VarHandleOp") != 0)
+            continue;
+        if (nv == 63) { /* room for global_step */
+            rc = tsd_err(st, TSD_INVALID_ARGUMENT, "export: more than 62 model variables");
+            break;
+        }
+        vars[nv++] = eng_node_name(n);
     }
     if (!rc) {
         eng_node *gs = NULL;

@@ -18,6 +18,25 @@
 
 #include "engine/ops/op.h"
 
+/* Element i of an int32 or int64 tensor (shapes, indices, axes). */
+static int64_t index_at(const eng_tensor *t, int64_t i)
+{
+    return t->dtype == ENG_DT_INT32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
+}
+
+static void set_index(eng_tensor *t, int64_t i, int64_t v)
+{
+    if (t->dtype == ENG_DT_INT32)
+        ((int32_t *)t->data)[i] = (int32_t)v;
+    else
+        ((int64_t *)t->data)[i] = v;
+}
+
+static int is_index(const eng_tensor *t)
+{
+    return t->dtype == ENG_DT_INT32 || t->dtype == ENG_DT_INT64;
+}
+
 static tsd_code same_as_input(eng_infer_ctx *ic, int i)
 {
     if (ic->ninputs < 2)
@@ -132,11 +151,6 @@ static tsd_code bga_infer(eng_infer_ctx *ic)
     return TSD_OK;
 }
 
-static int64_t dim_at(const eng_tensor *s, int i)
-{
-    return s->dtype == ENG_DT_INT32 ? ((const int32_t *)s->data)[i] : ((const int64_t *)s->data)[i];
-}
-
 static tsd_code bga_compute(eng_kctx *ctx)
 {
     const eng_tensor *s0 = &ctx->inputs[0], *s1 = &ctx->inputs[1];
@@ -149,17 +163,15 @@ static tsd_code bga_compute(eng_kctx *ctx)
     int64_t r0[ENG_MAX_RANK], r1[ENG_MAX_RANK];
     int k0 = 0, k1 = 0;
     for (int i = 0; i < n; i++) { /* right-aligned, as NumPy broadcasting */
-        int64_t a = i - (n - n0) >= 0 ? dim_at(s0, i - (n - n0)) : 1;
-        int64_t b = i - (n - n1) >= 0 ? dim_at(s1, i - (n - n1)) : 1;
+        int64_t a = i - (n - n0) >= 0 ? index_at(s0, i - (n - n0)) : 1;
+        int64_t b = i - (n - n1) >= 0 ? index_at(s1, i - (n - n1)) : 1;
         if (a != b && a != 1 && b != 1)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Incompatible shapes: dim %d is %lld vs %lld", i, (long long)a,
                            (long long)b);
-        if (a == 1 && !(b == 1))
+        if (a == 1) /* a size-1 dim of either side is summed over */
             r0[k0++] = i;
-        else if (a == 1 && b == 1)
-            r0[k0++] = i, r1[k1++] = i;
-        if (b == 1 && a != 1)
+        if (b == 1)
             r1[k1++] = i;
     }
     int64_t d0 = k0, d1 = k1;
@@ -167,18 +179,10 @@ static tsd_code bga_compute(eng_kctx *ctx)
     eng_tensor *o1 = o0 ? eng_kctx_output(ctx, 1, s0->dtype, 1, &d1) : NULL;
     if (!o1)
         return ctx->st->code;
-    for (int i = 0; i < k0; i++) {
-        if (s0->dtype == ENG_DT_INT32)
-            ((int32_t *)o0->data)[i] = (int32_t)r0[i];
-        else
-            ((int64_t *)o0->data)[i] = r0[i];
-    }
-    for (int i = 0; i < k1; i++) {
-        if (s0->dtype == ENG_DT_INT32)
-            ((int32_t *)o1->data)[i] = (int32_t)r1[i];
-        else
-            ((int64_t *)o1->data)[i] = r1[i];
-    }
+    for (int i = 0; i < k0; i++)
+        set_index(o0, i, r0[i]);
+    for (int i = 0; i < k1; i++)
+        set_index(o1, i, r1[i]);
     return TSD_OK;
 }
 
@@ -206,31 +210,21 @@ static tsd_code reduced_shape_compute(eng_kctx *ctx)
         return ctx->st->code;
     int32_t *out = o->data;
     for (int64_t i = 0; i < r; i++)
-        out[i] = (int32_t)dim_at(sh, (int)i);
+        out[i] = (int32_t)index_at(sh, i);
     int64_t na = eng_tensor_num_elements(ax);
     for (int64_t i = 0; i < na; i++) {
-        int64_t a = dim_at(ax, (int)i);
+        int64_t a = index_at(ax, i);
         if (a < 0)
             a += r;
         if (a < 0 || a >= r)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "axis %lld out of range for rank %lld",
-                           (long long)dim_at(ax, (int)i), (long long)r);
+                           (long long)index_at(ax, i), (long long)r);
         out[a] = 1;
     }
     return TSD_OK;
 }
 
 /* ---- segment sums and the embedding combiners' gradients ---------------------- */
-
-static int64_t index_at(const eng_tensor *t, int64_t i)
-{
-    return t->dtype == ENG_DT_INT32 ? ((const int32_t *)t->data)[i] : ((const int64_t *)t->data)[i];
-}
-
-static int is_index(const eng_tensor *t)
-{
-    return t->dtype == ENG_DT_INT32 || t->dtype == ENG_DT_INT64;
-}
 
 static tsd_code unknown_rows_infer(eng_infer_ctx *ic)
 {
@@ -387,13 +381,8 @@ static tsd_code concat_offset_compute(eng_kctx *ctx)
         eng_tensor *o = eng_kctx_output(ctx, k - 1, s0->dtype, 1, &r);
         if (!o)
             return ctx->st->code;
-        for (int64_t i = 0; i < r; i++) {
-            int64_t v = i == axis ? off : 0;
-            if (s0->dtype == ENG_DT_INT32)
-                ((int32_t *)o->data)[i] = (int32_t)v;
-            else
-                ((int64_t *)o->data)[i] = v;
-        }
+        for (int64_t i = 0; i < r; i++)
+            set_index(o, i, i == axis ? off : 0);
         off += index_at(sk, axis);
     }
     return TSD_OK;
