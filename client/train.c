@@ -42,20 +42,23 @@ int cli_cmd_train(int argc, char **argv)
         return 2;
     }
     tsd_status st = TSD_STATUS_INIT;
-    trn_binary_metrics m;
+    trn_metrics m;
     char *dir = NULL;
-    if (trn_run_config(config, stderr, &m, &dir, &st) != TSD_OK) {
+    trn_run_options o = {.log = stderr};
+    if (trn_run(config, &o, &m, &dir, &st) != TSD_OK) {
         fprintf(stderr, "tensorctl train: %s\n", st.msg);
         return 1;
     }
-    if (m.global_step)
-        printf("eval: accuracy = %.4f, accuracy_baseline = %.4f, auc = %.4f, "
-               "auc_precision_recall = %.4f, average_loss = %.4f, label/mean = %.4f, "
-               "loss = %.4f, precision = %.4f, prediction/mean = %.4f, recall = %.4f, "
-               "global_step = %lld\n",
-               m.accuracy, m.accuracy_baseline, m.auc, m.auc_precision_recall, m.average_loss,
-               m.label_mean, m.loss, m.precision, m.prediction_mean, m.recall,
-               (long long)m.global_step);
+    if (m.n) {
+        printf("eval:");
+        for (int i = 0; i < m.n; i++) {
+            if (strcmp(m.m[i].key, "global_step") == 0)
+                printf("%s global_step = %lld", i ? "," : "", (long long)m.m[i].value);
+            else
+                printf("%s %s = %.4f", i ? "," : "", m.m[i].key, m.m[i].value);
+        }
+        printf("\n");
+    }
     printf("exported: %s\n", dir);
     free(dir);
     return 0;

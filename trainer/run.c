@@ -138,11 +138,42 @@ static tsd_code read_csv(const char *config, const Tensord__DataConfig *d, char 
     return TSD_OK;
 }
 
-tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metrics *metrics,
-                        char **export_dir, tsd_status *st)
+double trn_metrics_get(const trn_metrics *m, const char *key)
 {
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->m[i].key, key) == 0)
+            return m->m[i].value;
+    return NAN;
+}
+
+static void metrics_add(trn_metrics *m, const char *key, double v)
+{
+    if (m->n < (int)(sizeof m->m / sizeof m->m[0])) {
+        snprintf(m->m[m->n].key, sizeof m->m[m->n].key, "%s", key);
+        m->m[m->n++].value = v;
+    }
+}
+
+static void report(const trn_run_options *o, const char *phase, int64_t step, int64_t max_steps,
+                   int64_t epoch, double loss, double eps)
+{
+    if (o->on_progress) {
+        trn_progress p = {phase, step, max_steps, epoch, loss, eps};
+        o->on_progress(o->ud, &p);
+    }
+}
+
+tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metrics *out,
+                 char **export_dir, tsd_status *st)
+{
+    static const trn_run_options none;
+    const trn_run_options *o = opts ? opts : &none;
+    FILE *progress = o->log;
+    trn_binary_metrics bm, *metrics = &bm;
     *export_dir = NULL;
     memset(metrics, 0, sizeof *metrics);
+    memset(out, 0, sizeof *out);
+    report(o, "reading", 0, 0, 0, 0, 0);
     ProtobufCMessage *msg = NULL;
     if (tsd_pbtext_parse_file(&tensord__trainer_config__descriptor, config_path, &msg, st))
         return st->code;
@@ -260,9 +291,13 @@ tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metr
         goto out;
     int64_t b = d->batch_size > 0 ? d->batch_size : 32;
     int64_t per_epoch = (train.n + b - 1) / b, epochs = d->num_epochs > 0 ? d->num_epochs : 1;
-    int64_t max_steps = per_epoch * epochs, every = rc_cfg->save_checkpoints_steps;
+    int64_t max_steps = d->max_steps > 0 ? d->max_steps : per_epoch * epochs;
+    int64_t every = rc_cfg->save_checkpoints_steps;
     int keep = rc_cfg->keep_checkpoint_max > 0 ? rc_cfg->keep_checkpoint_max : 5;
     int64_t step = trn_global_step(m), first = step;
+    if (o->continue_training)
+        max_steps += step;
+    report(o, "training", step, max_steps, step / per_epoch + 1, 0, 0);
     if (step >= max_steps && progress)
         fprintf(progress, "Skipping training since max_steps has already saved.\n");
     double t0 = now_s(), last = 0;
@@ -276,7 +311,18 @@ tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metr
         if ((every > 0 && done % every == 0) || (every <= 0 && done % per_epoch == 0))
             if ((rc = trn_save(m, dir, keep, st)))
                 goto out;
+        if (o->should_stop && o->should_stop(o->ud)) {
+            if ((rc = trn_save(m, dir, keep, st)) == TSD_OK)
+                rc = tsd_err(st, TSD_CANCELLED, "training stopped at global_step %lld",
+                             (long long)done);
+            goto out;
+        }
         double t = now_s();
+        if (t - last > 0.5 || done == max_steps) {
+            double eps = (double)((done - first) * b) / fmax(t - t0, 1e-9);
+            last = t;
+            report(o, "training", done, max_steps, step / per_epoch + 1, loss, eps);
+        }
         if (progress && (t - last > 0.5 || done == max_steps)) {
             double eps = (double)((done - first) * b) / fmax(t - t0, 1e-9);
             double eta = (double)(max_steps - done) * (t - t0) / (double)(done - first);
@@ -292,15 +338,32 @@ tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metr
     if ((rc = trn_save(m, dir, keep, st)))
         goto out;
     if (eval.n > 0) {
+        report(o, "evaluating", trn_global_step(m), max_steps, 0, 0, 0);
         if ((rc = trn_evaluate(m, eval.x, eval.y, eval.n, 512, dir, metrics, st)))
             goto out;
+        metrics_add(out, "accuracy", metrics->accuracy);
+        metrics_add(out, "accuracy_baseline", metrics->accuracy_baseline);
+        metrics_add(out, "auc", metrics->auc);
+        metrics_add(out, "auc_precision_recall", metrics->auc_precision_recall);
+        metrics_add(out, "average_loss", metrics->average_loss);
+        metrics_add(out, "global_step", (double)metrics->global_step);
+        metrics_add(out, "label/mean", metrics->label_mean);
+        metrics_add(out, "loss", metrics->loss);
+        metrics_add(out, "precision", metrics->precision);
+        metrics_add(out, "prediction/mean", metrics->prediction_mean);
+        metrics_add(out, "recall", metrics->recall);
     }
+    report(o, "exporting", trn_global_step(m), max_steps, 0, 0, 0);
     char base[4200];
-    if (rc_cfg->export_dir_base && *rc_cfg->export_dir_base)
+    if (o->export_dir_base)
+        snprintf(base, sizeof base, "%s", o->export_dir_base);
+    else if (rc_cfg->export_dir_base && *rc_cfg->export_dir_base)
         resolve(config_path, rc_cfg->export_dir_base, base, sizeof base);
     else
         snprintf(base, sizeof base, "%s/export", dir);
     rc = trn_export(m, base, export_dir, st);
+    if (!rc)
+        report(o, "done", trn_global_step(m), max_steps, 0, 0, 0);
 out:
     trn_model_free(m);
     free(train.x);

@@ -122,16 +122,60 @@ tsd_code trn_evaluate(trn_model *m, const float *x, const float *labels, int64_t
                       int64_t batch_size, const char *model_dir, trn_binary_metrics *out,
                       tsd_status *st);
 
+/* ---- runs -------------------------------------------------------------------- */
+
+/** One evaluation metric under TensorFlow's key ("accuracy", "auc", ...). */
+typedef struct trn_metric {
+    char key[40];
+    double value;
+} trn_metric;
+
+/** The metrics of one evaluate(), in TF's key order (sorted). */
+typedef struct trn_metrics {
+    int n;
+    trn_metric m[24];
+} trn_metrics;
+
+/** The value of metric `key`, or NAN if absent. */
+double trn_metrics_get(const trn_metrics *m, const char *key);
+
+/** Where a run is, as reported to trn_run_options.on_progress. */
+typedef struct trn_progress {
+    const char *phase; /* "reading", "training", "evaluating", "exporting", "done" */
+    int64_t step;      /* global step */
+    int64_t max_steps; /* the step this run trains to */
+    int64_t epoch;     /* 1-based epoch of the current step */
+    double loss;       /* the last training batch's loss */
+    double examples_per_sec;
+} trn_progress;
+
+/** Options of one run (all optional; zero = the config's behaviour). */
+typedef struct trn_run_options {
+    /* Export into this directory instead of the config's export_dir_base. */
+    const char *export_dir_base;
+    /* Train num_epochs (or max_steps) more steps from the checkpoint's
+     * global step, instead of up to that many in total: one round of
+     * continuous training over the data as it is now. */
+    int continue_training;
+    /* Polled every step; nonzero stops training after a checkpoint (the
+     * run then returns TSD_CANCELLED without evaluating or exporting). */
+    int (*should_stop)(void *ud);
+    /* Called at phase changes and about twice a second while training. */
+    void (*on_progress)(void *ud, const trn_progress *p);
+    void *ud;
+    /* Progress lines (a terminal gets one updating line). NULL: none. */
+    FILE *log;
+} trn_run_options;
+
 /**
  * One run from a text-format tensord.TrainerConfig (proto/tensord/
- * trainer_config.proto): read the CSV data, build the model, resume from
- * model_dir's latest checkpoint, train up to num_epochs worth of steps with
- * checkpoints and summaries, evaluate on the eval files (*metrics, also in
- * model_dir/eval) and export a SavedModel (*export_dir, malloc'ed).
- * Progress lines go to `progress` (NULL: none; a terminal gets one
- * updating line).
+ * trainer_config.proto), as estimator.train(); evaluate();
+ * export_saved_model(): read the data, build the model, resume from
+ * model_dir's latest checkpoint, train with checkpoints and summaries,
+ * evaluate on the eval files (*metrics, also written to model_dir/eval)
+ * and export a SavedModel (*export_dir, malloc'ed).
  */
-tsd_code trn_run_config(const char *config_path, FILE *progress, trn_binary_metrics *metrics,
-                        char **export_dir, tsd_status *st);
+tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metrics *metrics,
+                 char **export_dir, tsd_status *st);
 
 #endif
