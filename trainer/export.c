@@ -1,13 +1,13 @@
 /*
- * export.c - SavedModel export of the DNN classifier, as
- * Estimator.export_saved_model writes it for a binary head (formats:
- * SavedModel export): a TF1-style graph with the parsing serving input
- * receiver (ParseExample over the feature names), the model's forward pass
- * on resource variables, the head's prediction tensors under their usual
- * names, the saver's restore subgraph (RestoreV2 + AssignVariableOp), and
- * the four signatures serving_default / classification / regression /
- * predict. The variables bundle holds the model weights and global_step.
- * Written under <base>/temp-<ts>, then renamed to <base>/<ts>.
+ * export.c - SavedModel export, as Estimator.export_saved_model writes it
+ * (formats: SavedModel export): a TF1-style graph with the parsing serving
+ * input receiver and the model's forward pass (the same builder the
+ * training graph uses, so predictions are the trainer's), the head's
+ * prediction tensors under their usual names, the vocabulary tables'
+ * initializers grouped as the main op, the saver's restore subgraph
+ * (RestoreV2 + AssignVariableOp), and the head's signatures. The variables
+ * bundle holds the model weights and global_step. Written under
+ * <base>/temp-<ts>, then renamed to <base>/<ts>.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -62,12 +62,6 @@ static void const_tensor(gb *b, const char *name, const eng_tensor *t)
     set(b, n, "value", (eng_attr){.kind = ENG_ATTR_TENSOR, .tensor = *t});
 }
 
-static void const_i32(gb *b, const char *name, int32_t v)
-{
-    eng_tensor t = {.dtype = ENG_DT_INT32, .rank = 0, .data = &v, .nbytes = sizeof v};
-    const_tensor(b, name, &t);
-}
-
 /* A DT_STRING Const of n strings with shape [n] (or a scalar when rank 0). */
 static void const_strings(gb *b, const char *name, const char *const *s, int64_t n, int rank,
                           const int64_t *dims)
@@ -85,117 +79,6 @@ static void const_strings(gb *b, const char *name, const char *const *s, int64_t
         t.dims[d] = dims[d];
     const_tensor(b, name, &t);
     free(v);
-}
-
-/* ---- the serving graph ---------------------------------------------------------- */
-
-static tsd_code serving_graph(trn_model *m, eng_graph *g, tsd_status *st)
-{
-    const trn_dnn_config *c = trn__config(m);
-    gb b = {g, st, 0};
-    int nf = c->n_features;
-    /* receiver: input_example_tensor -> ParseExample (dense float [1] each) */
-    eng_node *ph = add(&b, "input_example_tensor", "Placeholder", NULL, 0);
-    set(&b, ph, "dtype", type_attr(ENG_DT_STRING));
-    set(&b, ph, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 1, .dims = {-1}}});
-    int64_t zero = 0;
-    const_strings(&b, "ParseExample/Const", NULL, 0, 1, &zero); /* names: none */
-    const char *ins[2 + 2 * 256];
-    char keyn[256][64], defn[256][64];
-    int ni = 0;
-    ins[ni++] = "input_example_tensor";
-    ins[ni++] = "ParseExample/Const";
-    for (int i = 0; i < nf; i++) {
-        snprintf(keyn[i], sizeof keyn[i], "ParseExample/ParseExample/dense_keys_%d", i);
-        const_strings(&b, keyn[i], &c->feature_names[i], 1, 0, NULL);
-        ins[ni++] = keyn[i];
-    }
-    for (int i = 0; i < nf; i++) {
-        snprintf(defn[i], sizeof defn[i], "ParseExample/Const_%d", i + 1);
-        eng_tensor t = {.dtype = ENG_DT_FLOAT, .rank = 1, .data = NULL, .nbytes = 0};
-        t.dims[0] = 0; /* no default: the feature is required */
-        const_tensor(&b, defn[i], &t);
-        ins[ni++] = defn[i];
-    }
-    eng_node *pe = add(&b, "ParseExample/ParseExample", "ParseExample", ins, ni);
-    eng_dtype tdense[256];
-    eng_shape shapes[256];
-    for (int i = 0; i < nf; i++) {
-        tdense[i] = ENG_DT_FLOAT;
-        shapes[i] = (eng_shape){.rank = 1, .dims = {1}};
-    }
-    set(&b, pe, "Nsparse", (eng_attr){.kind = ENG_ATTR_INT, .i = 0});
-    set(&b, pe, "Ndense", (eng_attr){.kind = ENG_ATTR_INT, .i = nf});
-    set(&b, pe, "sparse_types", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = 0});
-    set(&b, pe, "Tdense", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = (size_t)nf, .types = tdense});
-    set(&b, pe, "dense_shapes",
-        (eng_attr){.kind = ENG_ATTR_LIST_SHAPE, .n = (size_t)nf, .shapes = shapes});
-    /* input layer: the dense values side by side, in the model's feature order */
-    char outs[256][96];
-    const char *cat[257];
-    for (int i = 0; i < nf; i++) {
-        snprintf(outs[i], sizeof outs[i], "ParseExample/ParseExample:%d", i);
-        cat[i] = outs[i];
-    }
-    const_i32(&b, "input_layer/concat/axis", 1);
-    cat[nf] = "input_layer/concat/axis";
-    eng_node *cc = add(&b, "input_layer/concat", "ConcatV2", cat, nf + 1);
-    set(&b, cc, "N", (eng_attr){.kind = ENG_ATTR_INT, .i = nf});
-    set(&b, cc, "T", type_attr(ENG_DT_FLOAT));
-    set(&b, cc, "Tidx", type_attr(ENG_DT_INT32));
-    if (b.failed)
-        return st->code;
-    char logits[256];
-    if (trn__forward(m, 0, g, "input_layer/concat", logits, sizeof logits, st))
-        return st->code;
-    /* head: logistic, probabilities = softmax([0, z]), class ids, classes */
-    const char *z[1] = {logits};
-    eng_node *n = add(&b, "head/predictions/logistic", "Sigmoid", z, 1);
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    n = add(&b, "head/predictions/zeros_like", "ZerosLike", z, 1);
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    const_i32(&b, "head/predictions/two_class_logits/axis", 1);
-    const char *tc[3] = {"head/predictions/zeros_like", logits,
-                         "head/predictions/two_class_logits/axis"};
-    n = add(&b, "head/predictions/two_class_logits", "ConcatV2", tc, 3);
-    set(&b, n, "N", (eng_attr){.kind = ENG_ATTR_INT, .i = 2});
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    set(&b, n, "Tidx", type_attr(ENG_DT_INT32));
-    const char *two[1] = {"head/predictions/two_class_logits"};
-    n = add(&b, "head/predictions/probabilities", "Softmax", two, 1);
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    const_i32(&b, "head/predictions/class_ids/dimension", 1);
-    const char *am[2] = {"head/predictions/two_class_logits",
-                         "head/predictions/class_ids/dimension"};
-    n = add(&b, "head/predictions/class_ids", "ArgMax", am, 2);
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    set(&b, n, "Tidx", type_attr(ENG_DT_INT32));
-    set(&b, n, "output_type", type_attr(ENG_DT_INT64));
-    const_i32(&b, "head/predictions/ExpandDims/dim", -1);
-    const char *ed[2] = {"head/predictions/class_ids", "head/predictions/ExpandDims/dim"};
-    n = add(&b, "head/predictions/ExpandDims", "ExpandDims", ed, 2);
-    set(&b, n, "T", type_attr(ENG_DT_INT64));
-    set(&b, n, "Tdim", type_attr(ENG_DT_INT32));
-    const char *as[1] = {"head/predictions/ExpandDims"};
-    n = add(&b, "head/predictions/str_classes", "AsString", as, 1);
-    set(&b, n, "T", type_attr(ENG_DT_INT64));
-    set(&b, n, "precision", (eng_attr){.kind = ENG_ATTR_INT, .i = -1});
-    set(&b, n, "scientific", (eng_attr){.kind = ENG_ATTR_BOOL, .b = 0});
-    set(&b, n, "shortest", (eng_attr){.kind = ENG_ATTR_BOOL, .b = 0});
-    set(&b, n, "width", (eng_attr){.kind = ENG_ATTR_INT, .i = -1});
-    set(&b, n, "fill", (eng_attr){.kind = ENG_ATTR_STRING, .s = {"", 0}});
-    /* all classes: ["0","1"] tiled to [batch, 2] by Shape(logits) = [batch, 1] */
-    static const char *const labels[2] = {"0", "1"};
-    int64_t d12[2] = {1, 2};
-    const_strings(&b, "head/Const", labels, 2, 2, d12);
-    n = add(&b, "head/Shape", "Shape", z, 1);
-    set(&b, n, "T", type_attr(ENG_DT_FLOAT));
-    set(&b, n, "out_type", type_attr(ENG_DT_INT32));
-    const char *ti[2] = {"head/Const", "head/Shape"};
-    n = add(&b, "head/Tile", "Tile", ti, 2);
-    set(&b, n, "T", type_attr(ENG_DT_STRING));
-    set(&b, n, "Tmultiples", type_attr(ENG_DT_INT32));
-    return b.failed ? st->code : TSD_OK;
 }
 
 /* The saver's restore subgraph over the variables (sorted names). */
@@ -263,17 +146,17 @@ typedef struct tinfo {
 typedef struct sig {
     const char *key, *method;
     int nin, nout;
-    tinfo in[1], out[6];
+    tinfo in[1], out[8];
 } sig;
 
 /* All of a signature's protos in one arena-like block (freed together). */
 typedef struct sig_pb {
     Tensorflow__SignatureDef def;
     Tensorflow__SignatureDef__InputsEntry ie[1], *iep[1];
-    Tensorflow__SignatureDef__OutputsEntry oe[6], *oep[6];
-    Tensorflow__TensorInfo ti[7];
-    Tensorflow__TensorShapeProto sp[7];
-    Tensorflow__TensorShapeProto__Dim dim[7][2], *dimp[7][2];
+    Tensorflow__SignatureDef__OutputsEntry oe[8], *oep[8];
+    Tensorflow__TensorInfo ti[9];
+    Tensorflow__TensorShapeProto sp[9];
+    Tensorflow__TensorShapeProto__Dim dim[9][2], *dimp[9][2];
 } sig_pb;
 
 static Tensorflow__TensorInfo *tensor_info(sig_pb *p, int k, const tinfo *t)
@@ -320,55 +203,48 @@ static void build_sig(sig_pb *p, const sig *s)
 #define REGRESS "tensorflow/serving/regress"
 #define PREDICT "tensorflow/serving/predict"
 
-#define T_IN                                                                                       \
-    {                                                                                              \
-        "inputs", "input_example_tensor:0", ENG_DT_STRING, 1,                                      \
-        {                                                                                          \
-            -1                                                                                     \
-        }                                                                                          \
-    }
-#define T_EX                                                                                       \
-    {                                                                                              \
-        "examples", "input_example_tensor:0", ENG_DT_STRING, 1,                                    \
-        {                                                                                          \
-            -1                                                                                     \
-        }                                                                                          \
-    }
-#define T_CLASSES                                                                                  \
-    {                                                                                              \
-        "classes", "head/Tile:0", ENG_DT_STRING, 2,                                                \
-        {                                                                                          \
-            -1, 2                                                                                  \
-        }                                                                                          \
-    }
-#define T_SCORES                                                                                   \
-    {                                                                                              \
-        "scores", "head/predictions/probabilities:0", ENG_DT_FLOAT, 2,                             \
-        {                                                                                          \
-            -1, 2                                                                                  \
-        }                                                                                          \
-    }
+static tinfo ti(const char *key, const char *tensor, eng_dtype dt, int64_t d1)
+{
+    return (tinfo){key, tensor, dt, 2, {-1, d1}};
+}
 
-static const sig signatures[4] = {
-    {"classification", CLASSIFY, 1, 2, {T_IN}, {T_CLASSES, T_SCORES}},
-    {"predict",
-     PREDICT,
-     1,
-     5,
-     {T_EX},
-     {{"class_ids", "head/predictions/ExpandDims:0", ENG_DT_INT64, 2, {-1, 1}},
-      {"classes", "head/predictions/str_classes:0", ENG_DT_STRING, 2, {-1, 1}},
-      {"logistic", "head/predictions/logistic:0", ENG_DT_FLOAT, 2, {-1, 1}},
-      {"logits", "dnn/logits/BiasAdd:0", ENG_DT_FLOAT, 2, {-1, 1}},
-      {"probabilities", "head/predictions/probabilities:0", ENG_DT_FLOAT, 2, {-1, 2}}}},
-    {"regression",
-     REGRESS,
-     1,
-     1,
-     {T_IN},
-     {{"outputs", "head/predictions/logistic:0", ENG_DT_FLOAT, 2, {-1, 1}}}},
-    {"serving_default", CLASSIFY, 1, 2, {T_IN}, {T_CLASSES, T_SCORES}},
-};
+/* The head's signatures (formats: exported signatures), sorted by key. */
+static int signatures(const trn_config *c, const char *logits, sig *out)
+{
+    int n = 0, k = c->n_classes;
+    tinfo in = {"inputs", "input_example_tensor:0", ENG_DT_STRING, 1, {-1}};
+    tinfo ex = {"examples", "input_example_tensor:0", ENG_DT_STRING, 1, {-1}};
+    if (c->head == TRN_HEAD_REGRESSION) {
+        tinfo pred = ti("outputs", "head/predictions/predictions:0", ENG_DT_FLOAT, c->logits_dim);
+        out[n++] = (sig){"predict", PREDICT, 1, 1, {ex}, {pred}};
+        out[n - 1].out[0].key = "predictions";
+        out[n++] = (sig){"regression", REGRESS, 1, 1, {in}, {pred}};
+        out[n++] = (sig){"serving_default", REGRESS, 1, 1, {in}, {pred}};
+        return n;
+    }
+    tinfo classes = ti("classes", "head/Tile:0", ENG_DT_STRING, k);
+    tinfo scores = ti("scores", "head/predictions/probabilities:0", ENG_DT_FLOAT, k);
+    out[n++] = (sig){"classification", CLASSIFY, 1, 2, {in}, {classes, scores}};
+    sig p = {"predict", PREDICT, 1, 0, {ex}, {{0}}};
+    p.out[p.nout++] = ti("all_class_ids", "head/predictions/all_class_ids:0", ENG_DT_INT32, k);
+    p.out[p.nout++] = ti("all_classes", "head/Tile:0", ENG_DT_STRING, k);
+    p.out[p.nout++] = ti("class_ids", "head/predictions/ExpandDims:0", ENG_DT_INT64, 1);
+    p.out[p.nout++] = ti("classes", "head/predictions/str_classes:0", ENG_DT_STRING, 1);
+    if (c->head == TRN_HEAD_BINARY)
+        p.out[p.nout++] = ti("logistic", "head/predictions/logistic:0", ENG_DT_FLOAT, 1);
+    p.out[p.nout++] = ti("logits", logits, ENG_DT_FLOAT, c->logits_dim);
+    p.out[p.nout++] = ti("probabilities", "head/predictions/probabilities:0", ENG_DT_FLOAT, k);
+    out[n++] = p;
+    if (c->head == TRN_HEAD_BINARY)
+        out[n++] = (sig){"regression",
+                         REGRESS,
+                         1,
+                         1,
+                         {in},
+                         {ti("outputs", "head/predictions/logistic:0", ENG_DT_FLOAT, 1)}};
+    out[n++] = (sig){"serving_default", CLASSIFY, 1, 2, {in}, {classes, scores}};
+    return n;
+}
 
 /* ---- writing ---------------------------------------------------------------------- */
 
@@ -395,19 +271,43 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
     eng_graph *g = eng_graph_new();
     if (!g)
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-    tsd_code rc = serving_graph(m, g, st);
-    const char *vars[64];
-    eng_dtype types[64];
+    const trn_config *c = trn__config(m);
+    trn_gb tb;
+    trn_gb_init(&tb, g, st);
+    trn_graph_names gn = {0};
+    const char *pred = NULL, *logits = NULL;
+    eng_node *ph = trn_gb_add(&tb, "input_example_tensor", "Placeholder", NULL, 0);
+    trn_gb_type(&tb, ph, "dtype", ENG_DT_STRING);
+    trn_gb_attr(&tb, ph, "shape",
+                (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 1, .dims = {-1}}});
+    tsd_code rc = tb.failed ? st->code : TSD_OK;
+    if (!rc && !(rc = trn__build_forward(&tb, c, NULL, "input_example_tensor", &gn)))
+        rc = trn__build_predictions(&tb, c, gn.logits, &pred);
+    if (!rc)
+        logits = trn_gb_name(&tb, "%s:0", gn.logits);
+    /* the main op: the tables' initializers */
+    if (!rc && gn.ntable_inits) {
+        const char **ctl = calloc((size_t)gn.ntable_inits, sizeof *ctl);
+        for (int i = 0; ctl && i < gn.ntable_inits; i++)
+            ctl[i] = trn_gb_name(&tb, "^%s", gn.table_inits[i]);
+        if (!ctl)
+            rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        else if (!trn_gb_add(&tb, "main_op/group_deps", "NoOp", ctl, gn.ntable_inits))
+            rc = st->code;
+        free(ctl);
+    }
+    int cap = 8;
+    for (size_t i = 0; i < eng_graph_num_nodes(g); i++)
+        cap++;
+    const char **vars = calloc((size_t)cap, sizeof *vars);
+    eng_dtype *types = calloc((size_t)cap, sizeof *types);
     int nv = 0;
+    if (!rc && (!vars || !types))
+        rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 0; !rc && i < eng_graph_num_nodes(g); i++) {
         eng_node *n = eng_graph_node(g, i);
-        if (strcmp(eng_node_op(n), "VarHandleOp") != 0)
-            continue;
-        if (nv == 63) { /* room for global_step */
-            rc = tsd_err(st, TSD_INVALID_ARGUMENT, "export: more than 62 model variables");
-            break;
-        }
-        vars[nv++] = eng_node_name(n);
+        if (strcmp(eng_node_op(n), "VarHandleOp") == 0)
+            vars[nv++] = eng_node_name(n);
     }
     if (!rc) {
         eng_node *gs = NULL;
@@ -485,21 +385,40 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
         saver.sharded = 1;
         saver.keep_checkpoint_every_n_hours = 10000.0f;
         saver.version = TENSORFLOW__SAVER_DEF__CHECKPOINT_FORMAT_VERSION__V2;
+        sig sigs[4];
+        int ns = signatures(c, logits, sigs);
         sig_pb pbs[4];
         Tensorflow__MetaGraphDef__SignatureDefEntry se[4], *sep[4];
-        for (int i = 0; i < 4; i++) {
-            build_sig(&pbs[i], &signatures[i]);
+        for (int i = 0; i < ns; i++) {
+            build_sig(&pbs[i], &sigs[i]);
             tensorflow__meta_graph_def__signature_def_entry__init(&se[i]);
-            se[i].key = (char *)signatures[i].key;
+            se[i].key = (char *)sigs[i].key;
             se[i].value = &pbs[i].def;
             sep[i] = &se[i];
         }
+        /* collection saved_model_main_op: the table initializers */
+        Tensorflow__CollectionDef__NodeList nl = TENSORFLOW__COLLECTION_DEF__NODE_LIST__INIT;
+        char *main_op[1] = {(char *)"main_op/group_deps"};
+        nl.n_value = 1;
+        nl.value = main_op;
+        Tensorflow__CollectionDef cd = TENSORFLOW__COLLECTION_DEF__INIT;
+        cd.kind_case = TENSORFLOW__COLLECTION_DEF__KIND_NODE_LIST;
+        cd.node_list = &nl;
+        Tensorflow__MetaGraphDef__CollectionDefEntry ce =
+            TENSORFLOW__META_GRAPH_DEF__COLLECTION_DEF_ENTRY__INIT;
+        ce.key = (char *)"saved_model_main_op";
+        ce.value = &cd;
+        Tensorflow__MetaGraphDef__CollectionDefEntry *cep[1] = {&ce};
         Tensorflow__MetaGraphDef mg = TENSORFLOW__META_GRAPH_DEF__INIT;
         mg.meta_info_def = &info;
         mg.graph_def = gd;
         mg.saver_def = &saver;
-        mg.n_signature_def = 4;
+        mg.n_signature_def = (size_t)ns;
         mg.signature_def = sep;
+        if (gn.ntable_inits) {
+            mg.n_collection_def = 1;
+            mg.collection_def = cep;
+        }
         Tensorflow__MetaGraphDef *mgs[1] = {&mg};
         Tensorflow__SavedModel sm = TENSORFLOW__SAVED_MODEL__INIT;
         sm.saved_model_schema_version = 1;
@@ -525,6 +444,10 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
     if (!rc && !(*export_dir = strdup(final)))
         rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     free(gbytes);
+    free(vars);
+    free(types);
+    free(gn.table_inits);
+    trn_gb_free(&tb);
     eng_graph_free(g);
     return rc;
 }

@@ -1,33 +1,102 @@
 /*
- * model_int.h - trainer-private: what evaluation needs from a model.
+ * model_int.h - trainer-private: what the model builder, the feature
+ * columns, the data reader, evaluation and export share.
  */
 #ifndef TSD_TRAINER_MODEL_INT_H
 #define TSD_TRAINER_MODEL_INT_H
 
 #include "engine/engine.h"
+#include "trainer/gb.h"
+#include "trainer/spec.h"
 #include "trainer/trainer.h"
 
-/** Features per example. */
-int trn__n_features(const trn_model *m);
+/* ---- data ------------------------------------------------------------------------ */
+
+/** The serialized examples, labels [n, label_dim] and weights [n] of d. */
+const eng_str *trn__data_examples(const trn_data *d);
+const float *trn__data_labels(const trn_data *d);
+const float *trn__data_weights(const trn_data *d);
 
 /**
- * Run the eval plan on one batch: probabilities, per-example losses and
- * the batch's mean loss.
+ * The order of epoch `epoch` over n rows: Dataset.shuffle(buffer) seeded by
+ * (seed, epoch); buffer <= 1 keeps the file order.
  */
-tsd_code trn__eval_batch(trn_model *m, const float *x, const float *labels, int64_t batch,
-                         float *prob, float *example_loss, float *batch_loss, tsd_status *st);
+void trn__data_order(int64_t n, uint64_t seed, int64_t epoch, int64_t buffer, int64_t *order);
+
+/* ---- variables ------------------------------------------------------------------- */
+
+enum { TRN_INIT_ZEROS, TRN_INIT_GLOROT, TRN_INIT_TRUNC_NORMAL, TRN_INIT_CONST };
+
+/** A variable the model trains or keeps (weights, optimizer slots, global_step). */
+typedef struct trn_var {
+    char name[256];
+    eng_dtype dtype;
+    int rank;
+    int64_t dims[2];
+    int init;    /* TRN_INIT_* */
+    float value; /* CONST value, TRUNC_NORMAL stddev */
+    int part;    /* TRN_PART_* of a model weight; 0 for slots and global_step */
+} trn_var;
+
+/** The variables a graph build records (NULL when building an export graph). */
+typedef struct trn_vars {
+    trn_var *v;
+    int n, cap;
+} trn_vars;
 
 /**
- * Add the model's forward pass to g on `input` ([batch, n_features]
- * floats): normalizer, hidden layers, logits (name into logits). With
- * register_vars 0 the variables are created in g but not recorded in the
- * model (for an export graph).
+ * A resource variable in the graph, recorded in vars when vars is not
+ * NULL; returns its "<name>/Read" tensor.
  */
-tsd_code trn__forward(trn_model *m, int register_vars, eng_graph *g, const char *input,
-                      char *logits, size_t len, tsd_status *st);
+const char *trn__var(trn_gb *b, trn_vars *vars, const char *name, eng_dtype dt, int rank,
+                     const int64_t *dims, int init, float value, int part);
 
-/** The model's config (feature names, sizes) and session. */
-const trn_dnn_config *trn__config(const trn_model *m);
+/* ---- the feature columns and the model graph ------------------------------------- */
+
+/** Names the model graph exposes. */
+typedef struct trn_graph_names {
+    const char *logits; /* [B, logits_dim] */
+    char **table_inits; /* InitializeTableV2 nodes (malloc'ed array of pool names) */
+    int ntable_inits;
+} trn_graph_names;
+
+/**
+ * Add the forward model to b on the string tensor `examples` (serialized
+ * tf.Example [B]): ParseExample over the config's parse spec, the feature
+ * columns, the linear and DNN parts with their variables, and the logits.
+ * Variables go to vars (NULL: not recorded).
+ */
+tsd_code trn__build_forward(trn_gb *b, const trn_config *c, trn_vars *vars, const char *examples,
+                            trn_graph_names *out);
+
+/**
+ * The head's prediction nodes on logits (as the canned heads name them):
+ * binary: head/predictions/{logistic, probabilities, class_ids, classes}
+ * and the all-classes tensors; multi-class: probabilities, class_ids,
+ * classes; regression: head/predictions/predictions. `out` names the
+ * tensor trn_predict returns.
+ */
+tsd_code trn__build_predictions(trn_gb *b, const trn_config *c, const char *logits,
+                                const char **out);
+
+/**
+ * The training loss on logits: per-example losses [B, dim] (unweighted)
+ * and "loss", the SUM_OVER_BATCH_SIZE mean of weights [B,1] * per-example.
+ * labels are [B, dim] floats (class ids for a multi-class head).
+ */
+tsd_code trn__build_loss(trn_gb *b, const trn_config *c, const char *logits, const char *labels,
+                         const char *weights, const char **per_example, const char **loss);
+
+/** The model's config and session. */
+const trn_config *trn__config(const trn_model *m);
 eng_session *trn__session(trn_model *m);
+
+/**
+ * Run the eval plan on rows [first, first + n) of d: the prediction output
+ * (trn_output_dim floats per row), per-example weighted losses and the
+ * batch loss.
+ */
+tsd_code trn__eval_batch(trn_model *m, const trn_data *d, int64_t first, int64_t n, float *pred,
+                         float *example_loss, float *batch_loss, tsd_status *st);
 
 #endif

@@ -1,18 +1,18 @@
 /*
- * trainer.h - public API of the embedded trainer.
+ * trainer.h - public API of the embedded trainer: tf.estimator in C.
  *
- * A model is an engine graph built the way tf.estimator builds it (same
- * variable names, same head, same optimizer updates), compiled into two
- * plans: `train` (forward, gradients from eng_graph_gradients, optimizer
- * updates and the global step, all in one run) and `predict`. Checkpoints
- * are TensorFlow V2 bundles with the `checkpoint` state file, written
- * crash-safe by the loader, so training resumes after a kill -9 and
- * TensorFlow can read them.
- *
- * So far: a binary DNN classifier over dense float features (the DNN part
- * of DNNClassifier: ReLU hidden layers, logits, sigmoid cross-entropy with
- * SUM_OVER_BATCH_SIZE, Adagrad). Feature columns, the linear and combined
- * models, evaluation metrics, event files and export come next.
+ * A text-format tensord.TrainerConfig (proto/tensord/trainer_config.proto)
+ * describes the data, the feature columns and a canned estimator (Linear,
+ * DNN or DNNLinearCombined; classifier or regressor). The model is one
+ * engine graph built the way tf.estimator builds it: the parsing serving
+ * input (ParseExample over serialized tf.Example), the feature column
+ * transforms, the model with TF's variable names, the head, the loss, its
+ * gradients and the optimizer updates (FTRL, Adagrad, SGD, Adam), compiled
+ * into a train plan and predict / eval plans. Training feeds the same
+ * serialized examples a client sends, so the exported SavedModel answers
+ * exactly what the trainer predicts. Checkpoints are TensorFlow V2
+ * bundles written crash-safe by the loader, so training resumes after a
+ * kill -9 and TensorFlow can read them.
  */
 #ifndef TSD_TRAINER_TRAINER_H
 #define TSD_TRAINER_TRAINER_H
@@ -23,34 +23,72 @@
 
 #include "common/status.h"
 
-/** A DNN binary classifier over n_features dense floats. */
-typedef struct trn_dnn_config {
-    int n_features;
-    const int *hidden_units; /* e.g. {100, 75, 50, 25} */
-    int n_hidden;
-    float learning_rate;               /* Adagrad (V2, epsilon 1e-7, accumulators start at 0.1) */
-    uint64_t seed;                     /* Glorot-uniform initial kernels */
-    const char *const *feature_names;  /* tf.Example keys for export (NULL: feature_<i>) */
-    const float *norm_mean, *norm_std; /* numeric_column normalizer (x-mean)/std, or NULL */
-} trn_dnn_config;
+/* ---- configuration and data ---------------------------------------------------- */
+
+/** A parsed and checked trainer config. */
+typedef struct trn_config trn_config;
+
+/** Read a text-format tensord.TrainerConfig; relative paths are relative to its directory. */
+trn_config *trn_config_load(const char *path, tsd_status *st);
+
+/** Parse config text; relative paths are relative to base_dir. */
+trn_config *trn_config_parse(const char *text, size_t len, const char *base_dir, tsd_status *st);
+
+/** Free a config. */
+void trn_config_free(trn_config *c);
+
+/**
+ * A dataset in memory: one serialized tf.Example per row (CSV rows are
+ * converted with the types the feature columns give each column; TFRecord
+ * files are read as they are), the label(s) and the weight of each row.
+ */
+typedef struct trn_data trn_data;
+
+/** Read the config's train (eval = 0) or eval (eval = 1) files. */
+trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st);
+
+/** Rows in d. */
+int64_t trn_data_rows(const trn_data *d);
+
+/** Row i's label (its first label for a multi-dimensional regressor). */
+float trn_data_label(const trn_data *d, int64_t i);
+
+/** Free a dataset. */
+void trn_data_free(trn_data *d);
+
+/* ---- the model ------------------------------------------------------------------ */
 
 typedef struct trn_model trn_model;
 
-/** Build and compile the model; variables initialised as the estimator does. */
-trn_model *trn_dnn_new(const trn_dnn_config *c, tsd_status *st);
+/**
+ * Build and compile the model the config describes, variables initialised
+ * as the estimator does (seeded by run_config.tf_random_seed). `train`
+ * gives the normalizer statistics of numeric columns with normalize set
+ * (it may be NULL when none has).
+ */
+trn_model *trn_model_new(const trn_config *c, const trn_data *train, tsd_status *st);
 
 /** Free a model. */
 void trn_model_free(trn_model *m);
 
 /**
- * One training step on a batch: x [batch, n_features], labels [batch] in
- * {0, 1}. *loss gets the batch's mean loss before the update.
+ * One training step on the rows rows[0..batch) of d. *loss gets the batch's
+ * loss (SUM_OVER_BATCH_SIZE) before the update. A NaN loss stops training
+ * with "Model diverged with loss = NaN.".
  */
-tsd_code trn_train_step(trn_model *m, const float *x, const float *labels, int64_t batch,
+tsd_code trn_train_step(trn_model *m, const trn_data *d, const int64_t *rows, int64_t batch,
                         float *loss, tsd_status *st);
 
-/** Probabilities of class 1 (head/predictions/logistic) for x [batch, n_features]. */
-tsd_code trn_predict(trn_model *m, const float *x, int64_t batch, float *prob, tsd_status *st);
+/** Values per example trn_predict writes (1 for binary and regression heads with one label). */
+int trn_output_dim(const trn_model *m);
+
+/**
+ * Predict rows [first, first + batch) of d: the probability of class 1
+ * (binary), the class probabilities (multi-class) or the predictions
+ * (regression); out has batch * trn_output_dim(m) floats.
+ */
+tsd_code trn_predict(trn_model *m, const trn_data *d, int64_t first, int64_t batch, float *out,
+                     tsd_status *st);
 
 /**
  * Write TensorBoard events for training into model_dir (as Estimator's
@@ -78,18 +116,33 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
 tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st);
 
 /**
- * Export a SavedModel as Estimator.export_saved_model does for a binary
- * classifier: <export_dir_base>/<unix seconds> (written as temp-<ts>, then
- * renamed) with a ParseExample serving input over the feature names, the
- * signatures serving_default and classification (classify: classes,
- * scores), regression (outputs) and predict, the restore subgraph and
- * saver_def, and variables/ with the weights and global_step. *export_dir
- * (malloc'ed) names the directory written. tensord and TensorFlow Serving
- * load it like any other version.
+ * Export a SavedModel as Estimator.export_saved_model does:
+ * <export_dir_base>/<unix seconds> (written as temp-<ts>, then renamed)
+ * with the parsing serving input receiver, the head's signatures
+ * (classifiers: serving_default and classification, predict, and for a
+ * binary head regression; regressors: serving_default and regression,
+ * predict), the table initializers as the main op, the restore subgraph
+ * and saver_def, and variables/ with the model weights and global_step.
+ * *export_dir (malloc'ed) names the directory written.
  */
 tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir, tsd_status *st);
 
 /* ---- evaluation -------------------------------------------------------------- */
+
+/** One evaluation metric under TensorFlow's key ("accuracy", "auc", ...). */
+typedef struct trn_metric {
+    char key[40];
+    double value;
+} trn_metric;
+
+/** The metrics of one evaluate(), sorted by key as TF prints them. */
+typedef struct trn_metrics {
+    int n;
+    trn_metric m[24];
+} trn_metrics;
+
+/** The value of metric `key`, or NAN if absent. */
+double trn_metrics_get(const trn_metrics *m, const char *key);
 
 /** The metrics evaluate() returns for a binary classifier (TF's keys). */
 typedef struct trn_binary_metrics {
@@ -113,31 +166,19 @@ void trn_binary_metrics_compute(const float *prob, const float *labels, const fl
                                 trn_binary_metrics *out);
 
 /**
- * Evaluate the model on x/labels in batches of batch_size. With model_dir,
- * also append the metrics as one summary at global_step to
- * model_dir/eval/events.out.tfevents.* (legacy simple_value scalars), as
+ * Evaluate the model on all of d in batches of batch_size: the head's
+ * metrics under TF's keys (binary: accuracy, accuracy_baseline, auc,
+ * auc_precision_recall, average_loss, label/mean, loss, precision,
+ * prediction/mean, recall; multi-class: accuracy, average_loss, loss;
+ * regression: average_loss, label/mean, loss, prediction/mean; all:
+ * global_step). With model_dir, also append them as one summary at
+ * global_step to model_dir/eval/events.out.tfevents.*, as
  * Estimator.evaluate does.
  */
-tsd_code trn_evaluate(trn_model *m, const float *x, const float *labels, int64_t n,
-                      int64_t batch_size, const char *model_dir, trn_binary_metrics *out,
-                      tsd_status *st);
+tsd_code trn_evaluate(trn_model *m, const trn_data *d, int64_t batch_size, const char *model_dir,
+                      trn_metrics *out, tsd_status *st);
 
 /* ---- runs -------------------------------------------------------------------- */
-
-/** One evaluation metric under TensorFlow's key ("accuracy", "auc", ...). */
-typedef struct trn_metric {
-    char key[40];
-    double value;
-} trn_metric;
-
-/** The metrics of one evaluate(), in TF's key order (sorted). */
-typedef struct trn_metrics {
-    int n;
-    trn_metric m[24];
-} trn_metrics;
-
-/** The value of metric `key`, or NAN if absent. */
-double trn_metrics_get(const trn_metrics *m, const char *key);
 
 /** Where a run is, as reported to trn_run_options.on_progress. */
 typedef struct trn_progress {

@@ -1,0 +1,39 @@
+/*
+ * model_state.h - trainer-private: the model struct, shared by model.c
+ * (graph, plans, steps) and checkpoint.c (save, restore, retention).
+ */
+#ifndef TSD_TRAINER_MODEL_STATE_H
+#define TSD_TRAINER_MODEL_STATE_H
+
+#include "loader/loader.h"
+#include "trainer/model_int.h"
+
+struct trn_model {
+    const trn_config *cfg;
+    trn_gb names;  /* the graph's name pool (pred_name, updates, ... point into it) */
+    trn_vars vars; /* model weights, then slots, then global_step: what a checkpoint holds */
+    eng_session *sess;
+    eng_plan *train, *predict, *eval;
+    eng_call *call;
+    const char *pred_name, *per_example;
+    char **table_inits;
+    int ntable_inits;
+    const char **updates;
+    int nupdates;
+    int adam;
+    /* feed buffers */
+    eng_str *ex;
+    float *lab, *w, powers[4];
+    int64_t cap;
+    /* checkpoints and summaries */
+    char **kept; /* retained checkpoints, oldest first ("model.ckpt-N") */
+    size_t nkept;
+    int64_t step; /* the global_step variable's value, kept here so reading it costs
+                   * no copy of the variable per step */
+    ldr_event_writer *events;
+    int summary_steps;
+    double last_summary_time;
+    int64_t last_summary_step;
+};
+
+#endif
