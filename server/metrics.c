@@ -1,5 +1,5 @@
 /*
- * metrics.c - counters and histograms with labels, rendered in TF
+ * metrics.c - counters, gauges and histograms with labels, rendered in TF
  * Serving's Prometheus text format (see metrics.h).
  */
 #include "server/metrics.h"
@@ -18,7 +18,7 @@ typedef struct series {
     char *key; /* label values joined by '\x1f' */
     char **values;
     _Atomic int64_t count;    /* counter value, or histogram count */
-    _Atomic uint64_t sum_bits; /* histogram sum as double bits */
+    _Atomic uint64_t sum_bits; /* histogram sum / gauge value as double bits */
     _Atomic int64_t *buckets;  /* nbounds + 1 */
     struct series *next;
 } series;
@@ -26,6 +26,7 @@ typedef struct series {
 struct srv_metric {
     char *name; /* Prometheus name */
     int histogram;
+    int gauge;
     int nlabels;
     char *labels[MAX_LABELS];
     double *bounds;
@@ -56,7 +57,7 @@ static char *prom_name(const char *tf)
     return s;
 }
 
-static srv_metric *get_metric(const char *tf_name, int hist, int nlabels,
+static srv_metric *get_metric(const char *tf_name, int hist, int gauge, int nlabels,
                               const char *const *labels, const double *bounds, int nbounds)
 {
     char *name = prom_name(tf_name);
@@ -77,6 +78,7 @@ static srv_metric *get_metric(const char *tf_name, int hist, int nlabels,
     }
     m->name = name;
     m->histogram = hist;
+    m->gauge = gauge;
     m->nlabels = nlabels < MAX_LABELS ? nlabels : MAX_LABELS;
     for (int i = 0; i < m->nlabels; i++)
         m->labels[i] = strdup(labels[i]);
@@ -95,13 +97,18 @@ static srv_metric *get_metric(const char *tf_name, int hist, int nlabels,
 
 srv_metric *srv_metric_counter(const char *tf_name, int nlabels, const char *const *labels)
 {
-    return get_metric(tf_name, 0, nlabels, labels, NULL, 0);
+    return get_metric(tf_name, 0, 0, nlabels, labels, NULL, 0);
+}
+
+srv_metric *srv_metric_gauge(const char *tf_name, int nlabels, const char *const *labels)
+{
+    return get_metric(tf_name, 0, 1, nlabels, labels, NULL, 0);
 }
 
 srv_metric *srv_metric_histogram(const char *tf_name, int nlabels, const char *const *labels,
                                  const double *bounds, int nbounds)
 {
-    return get_metric(tf_name, 1, nlabels, labels, bounds, nbounds);
+    return get_metric(tf_name, 1, 0, nlabels, labels, bounds, nbounds);
 }
 
 static int key_matches(const series *s, const srv_metric *m, const char *const *values)
@@ -169,6 +176,30 @@ void srv_metric_observe(srv_metric *m, const char *const *values, double v)
     } while (!atomic_compare_exchange_weak(&s->sum_bits, &old, nw));
 }
 
+void srv_metric_set(srv_metric *m, const char *const *values, double v)
+{
+    if (!m)
+        return;
+    series *s = find_series(m, values, 1);
+    uint64_t bits;
+    memcpy(&bits, &v, sizeof bits);
+    if (s)
+        atomic_store(&s->sum_bits, bits);
+}
+
+double srv_metric_gauge_value(srv_metric *m, const char *const *values)
+{
+    if (!m)
+        return 0;
+    series *s = find_series(m, values, 0);
+    if (!s)
+        return 0;
+    uint64_t bits = atomic_load(&s->sum_bits);
+    double v;
+    memcpy(&v, &bits, sizeof v);
+    return v;
+}
+
 int64_t srv_metric_value(srv_metric *m, const char *const *values)
 {
     if (!m)
@@ -207,12 +238,40 @@ static void put_labels(srv_buf *b, const srv_metric *m, const series *s, const c
     srv_buf_put(b, "}", 1);
 }
 
+/* " <v>\n" in Prometheus' spelling (NaN, +Inf), shortest round-trip form. */
+static void put_double(srv_buf *b, double v)
+{
+    if (isnan(v)) {
+        srv_buf_puts(b, " NaN\n");
+        return;
+    }
+    if (isinf(v)) {
+        srv_buf_puts(b, v > 0 ? " +Inf\n" : " -Inf\n");
+        return;
+    }
+    char s[64];
+    snprintf(s, sizeof s, "%.15g", v);
+    if (strtod(s, NULL) != v)
+        snprintf(s, sizeof s, "%.17g", v);
+    srv_buf_printf(b, " %s\n", s);
+}
+
 void srv_metrics_render(srv_buf *out)
 {
     pthread_mutex_lock(&g_mu);
     for (srv_metric *m = g_metrics; m; m = m->next) {
-        srv_buf_printf(out, "# TYPE %s %s\n", m->name, m->histogram ? "histogram" : "counter");
+        const char *type = m->histogram ? "histogram" : m->gauge ? "gauge" : "counter";
+        srv_buf_printf(out, "# TYPE %s %s\n", m->name, type);
         for (series *s = atomic_load(&m->head); s; s = s->next) {
+            if (m->gauge) {
+                uint64_t bits = atomic_load(&s->sum_bits);
+                double v;
+                memcpy(&v, &bits, sizeof v);
+                srv_buf_puts(out, m->name);
+                put_labels(out, m, s, NULL);
+                put_double(out, v);
+                continue;
+            }
             if (!m->histogram) {
                 srv_buf_puts(out, m->name);
                 put_labels(out, m, s, NULL);

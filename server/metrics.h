@@ -1,7 +1,8 @@
 /*
  * metrics.h - process metrics in TF Serving's Prometheus format: metric
  * names from TF's monitoring names (every character outside [A-Za-z0-9_]
- * becomes ':'), only "# TYPE" lines, counters and histograms with labels.
+ * becomes ':'), only "# TYPE" lines, counters, gauges and histograms with
+ * labels.
  *
  * Thread rules: observations are lock-free after a series exists (atomics);
  * creating a series and rendering take a mutex.
@@ -21,6 +22,15 @@ typedef struct srv_metric srv_metric;
 srv_metric *srv_metric_counter(const char *tf_name, int nlabels, const char *const *labels);
 srv_metric *srv_metric_histogram(const char *tf_name, int nlabels, const char *const *labels,
                                  const double *bounds, int nbounds);
+
+/** Register a gauge (idempotent by name): a value that goes up and down. */
+srv_metric *srv_metric_gauge(const char *tf_name, int nlabels, const char *const *labels);
+
+/** Set a gauge series to v. */
+void srv_metric_set(srv_metric *m, const char *const *values, double v);
+
+/** Current value of a gauge series (0 if absent). */
+double srv_metric_gauge_value(srv_metric *m, const char *const *values);
 
 /** Add delta to a counter series. */
 void srv_metric_inc(srv_metric *m, const char *const *values, int64_t delta);
