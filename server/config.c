@@ -1,12 +1,17 @@
 /*
  * config.c - the model set from flags: --model_name/--model_base_path, or a
  * text-format ModelServerConfig file, validated as TF Serving validates it
- * (absolute base paths, unique names, platform "tensorflow").
+ * (absolute base paths, unique names, platform "tensorflow"), plus tensord's
+ * training_job extension (trainer config paths resolved against the config
+ * file's directory).
  */
 #include "server/config.h"
 
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/pbtext.h"
 #include "tensorflow_serving/config/model_server_config.pb-c.h"
@@ -44,8 +49,44 @@ static tsd_code check_name(const char *name, tsd_status *st)
     return TSD_OK;
 }
 
-tsd_code srv_config_from_proto(const Tensorflow__Serving__ModelServerConfig *msc,
-                               srv_model_config **out, size_t *n, tsd_status *st)
+/*
+ * The training job of model d (tensord.TrainingJob): config path made
+ * absolute against base_dir (NULL: the path must be absolute already).
+ */
+static tsd_code training_job(const Tensord__TrainingJob *tj, const char *base_dir,
+                             srv_model_config *d, tsd_status *st)
+{
+    if (!tj->config || !*tj->config)
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "model %s: training_job.config must be set",
+                       d->name);
+    if (tj->interval_secs < 0)
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "model %s: training_job.interval_secs must be >= 0; got %lld", d->name,
+                       (long long)tj->interval_secs);
+    char path[PATH_MAX];
+    if (tj->config[0] == '/') {
+        snprintf(path, sizeof path, "%s", tj->config);
+    } else if (!base_dir) {
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "model %s: training_job.config must be an absolute path when the config "
+                       "does not come from a file; got '%s'",
+                       d->name, tj->config);
+    } else if (snprintf(path, sizeof path, "%s/%s", base_dir, tj->config) >= (int)sizeof path) {
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "model %s: training_job.config path too long",
+                       d->name);
+    }
+    d->training_config = strdup(path);
+    if (!d->training_config)
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    d->training_interval_secs = tj->interval_secs;
+    d->training_manual_start = tj->manual_start;
+    return TSD_OK;
+}
+
+/* srv_config_from_proto with relative trainer config paths resolved
+ * against base_dir (NULL: refused). */
+static tsd_code from_proto(const Tensorflow__Serving__ModelServerConfig *msc, const char *base_dir,
+                           srv_model_config **out, size_t *n, tsd_status *st)
 {
     *out = NULL;
     *n = 0;
@@ -116,6 +157,8 @@ tsd_code srv_config_from_proto(const Tensorflow__Serving__ModelServerConfig *msc
                 d->nlabels = j + 1;
             }
         }
+        if (mc->training_job && (c = training_job(mc->training_job, base_dir, d, st)))
+            break;
     }
     if (c) {
         srv_config_free(cfg, l->n_config);
@@ -124,6 +167,12 @@ tsd_code srv_config_from_proto(const Tensorflow__Serving__ModelServerConfig *msc
     *out = cfg;
     *n = l->n_config;
     return TSD_OK;
+}
+
+tsd_code srv_config_from_proto(const Tensorflow__Serving__ModelServerConfig *msc,
+                               srv_model_config **out, size_t *n, tsd_status *st)
+{
+    return from_proto(msc, NULL, out, n, st);
 }
 
 tsd_code srv_config_from_flags(const srv_flags *f, srv_model_config **out, size_t *n,
@@ -137,7 +186,23 @@ tsd_code srv_config_from_flags(const srv_flags *f, srv_model_config **out, size_
                                            f->model_config_file, &m, st);
         if (c)
             return c;
-        c = srv_config_from_proto((const Tensorflow__Serving__ModelServerConfig *)m, out, n, st);
+        /* the directory of the config file (absolute), for relative trainer
+         * configs: "" for a file in / */
+        char dir[PATH_MAX] = "";
+        const char *file = f->model_config_file, *slash = strrchr(file, '/');
+        size_t len = slash ? (size_t)(slash - file) : 0, o = 0;
+        if (file[0] != '/') {
+            if (!getcwd(dir, sizeof dir))
+                snprintf(dir, sizeof dir, ".");
+            o = strlen(dir);
+            if (len && o + 1 < sizeof dir)
+                dir[o++] = '/';
+        }
+        if (o + len < sizeof dir) {
+            memcpy(dir + o, file, len);
+            dir[o + len] = '\0';
+        }
+        c = from_proto((const Tensorflow__Serving__ModelServerConfig *)m, dir, out, n, st);
         protobuf_c_message_free_unpacked(m, NULL);
         return c;
     }

@@ -55,6 +55,8 @@ struct srv_manager {
     pthread_t thread;
     int thread_started;
     int stop;
+    void (*listener)(void *ud, const srv_model_config *cfg, size_t n);
+    void *listener_ud;
 };
 
 const char *srv_state_name(srv_state s)
@@ -82,6 +84,7 @@ void srv_model_config_clear(srv_model_config *c)
     for (size_t i = 0; i < c->nlabels; i++)
         free(c->labels[i].label);
     free(c->labels);
+    free(c->training_config);
     memset(c, 0, sizeof *c);
 }
 
@@ -92,6 +95,9 @@ static int config_copy(srv_model_config *dst, const srv_model_config *src)
     dst->base_path = xstrdup(src->base_path);
     dst->policy = src->policy;
     dst->num_versions = src->num_versions;
+    dst->training_config = xstrdup(src->training_config);
+    dst->training_interval_secs = src->training_interval_secs;
+    dst->training_manual_start = src->training_manual_start;
     if (src->nversions) {
         dst->versions = malloc(src->nversions * sizeof *dst->versions);
         if (dst->versions)
@@ -108,7 +114,7 @@ static int config_copy(srv_model_config *dst, const srv_model_config *src)
             dst->nlabels = src->nlabels;
         }
     }
-    return dst->name && dst->base_path ? 0 : -1;
+    return dst->name && dst->base_path && (dst->training_config || !src->training_config) ? 0 : -1;
 }
 
 srv_manager *srv_manager_new(const srv_manager_options *opt)
@@ -202,14 +208,20 @@ static int cmp_found_desc(const void *a, const void *b)
     return x->num < y->num ? 1 : x->num > y->num ? -1 : 0;
 }
 
-/* Numeric subdirectories of base (int64, leading zeros allowed), newest first. */
-static size_t list_versions(const char *name, const char *base, found **out)
+/*
+ * Numeric subdirectories of base (int64, leading zeros allowed), newest
+ * first; anything else (a trainer's temp-<ts> export in progress) is not a
+ * version. `training`: the model's training job will create versions, so a
+ * missing or empty base path is expected (logged at debug level).
+ */
+static size_t list_versions(const char *name, const char *base, int training, found **out)
 {
     *out = NULL;
+    srv_log_level quiet = training ? SRV_LOG_DEBUG : SRV_LOG_WARN;
     DIR *d = opendir(base);
     if (!d) {
-        srv_log(SRV_LOG_WARN, "Could not find base path %s for servable %s with error %s", base,
-                name, strerror(errno));
+        srv_log(quiet, "Could not find base path %s for servable %s with error %s", base, name,
+                strerror(errno));
         return 0;
     }
     size_t n = 0, cap = 0;
@@ -241,7 +253,7 @@ static size_t list_versions(const char *name, const char *base, found **out)
     closedir(d);
     qsort(arr, n, sizeof *arr, cmp_found_desc);
     if (n == 0)
-        srv_log(SRV_LOG_WARN,
+        srv_log(quiet,
                 "No versions of servable %s found under base path %s. Did you forget to name "
                 "your leaf directory as a number (eg. '/1/')?",
                 name, base);
@@ -440,7 +452,7 @@ static void poll_model(srv_manager *m, const char *name)
     pthread_mutex_unlock(&m->mu);
 
     found *f = NULL;
-    size_t n = base ? list_versions(name, base, &f) : 0;
+    size_t n = base ? list_versions(name, base, cfg.training_config != NULL, &f) : 0;
     free(base);
 
     /* Create entries for newly aspired versions (newest first). */
@@ -603,9 +615,13 @@ tsd_code srv_manager_set_config(srv_manager *m, const srv_model_config *cfg, siz
         config_copy(&md->cfg, &cfg[i]);
         md->removed = 0;
     }
+    void (*listener)(void *, const srv_model_config *, size_t) = m->listener;
+    void *listener_ud = m->listener_ud;
     pthread_mutex_unlock(&m->mu);
     for (size_t i = 0; i < ndead; i++)
         ldr_model_free(dead[i]);
+    if (listener)
+        listener(listener_ud, cfg, n);
     if (!wait)
         return TSD_OK;
 
@@ -627,8 +643,8 @@ tsd_code srv_manager_set_config(srv_manager *m, const srv_model_config *cfg, siz
             else if (v->state == SRV_STATE_END && v->err && !bad)
                 bad = v;
         }
-        if (ok)
-            continue;
+        if (ok || (!bad && cfg[i].training_config))
+            continue; /* its training job will export the first version */
         failed++;
         if (bad)
             off += (size_t)snprintf(detail + off, off < sizeof detail ? sizeof detail - off : 0,
@@ -789,11 +805,22 @@ int srv_manager_ready(srv_manager *m)
         for (version *v = md->versions; v; v = v->next)
             if (v->state == SRV_STATE_AVAILABLE)
                 ok = 1;
-        if (!ok)
+        /* a model with a training job has nothing to wait for until its
+         * first export is loaded (and stays available from then on) */
+        if (!ok && !md->cfg.training_config)
             ready = 0;
     }
     pthread_mutex_unlock(&m->mu);
     return ready && any;
+}
+
+void srv_manager_set_listener(srv_manager *m,
+                              void (*fn)(void *ud, const srv_model_config *cfg, size_t n), void *ud)
+{
+    pthread_mutex_lock(&m->mu);
+    m->listener = fn;
+    m->listener_ud = ud;
+    pthread_mutex_unlock(&m->mu);
 }
 
 srv_batcher *srv_manager_batcher(srv_manager *m)

@@ -56,6 +56,12 @@ typedef struct srv_model_config {
     size_t nversions;
     srv_label *labels;
     size_t nlabels;
+    /* tensord: the model's training job (TrainingJob), training_config NULL
+     * = none. A model with a job may have no version yet: it does not hold
+     * up startup or readiness until its first export. */
+    char *training_config; /* trainer config file, absolute */
+    int64_t training_interval_secs;
+    int training_manual_start;
 } srv_model_config;
 
 /** Manager options (from the command-line flags). */
@@ -106,6 +112,16 @@ void srv_manager_free(srv_manager *m);
 tsd_code srv_manager_set_config(srv_manager *m, const srv_model_config *cfg, size_t n, int wait,
                                 tsd_status *st);
 
+/**
+ * Call fn(ud, cfg, n) after every srv_manager_set_config that changed the
+ * model set (whoever called it: startup, a config file reload, gRPC
+ * HandleReloadConfigRequest), outside the manager's lock. One listener;
+ * NULL removes it.
+ */
+void srv_manager_set_listener(srv_manager *m,
+                              void (*fn)(void *ud, const srv_model_config *cfg, size_t n),
+                              void *ud);
+
 /** Scan every base path once and load / unload as the policies say. */
 void srv_manager_poll_once(srv_manager *m);
 
@@ -138,7 +154,8 @@ size_t srv_manager_model_names(srv_manager *m, char ***names);
 /** The batcher requests go through (NULL without batching). */
 srv_batcher *srv_manager_batcher(srv_manager *m);
 
-/** 1 when every configured model has an AVAILABLE version. */
+/** 1 when every configured model has an AVAILABLE version (models with a
+ *  training job that has not exported yet do not count). */
 int srv_manager_ready(srv_manager *m);
 
 /** Free a config's contents. */
