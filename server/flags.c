@@ -74,6 +74,9 @@ static const struct flag {
     FL(log_requests_sample_rate, F_STR, "0",
        "[tensord] fraction (0..1) of requests logged, one line each"),
     FL(log_json, F_BOOL, "false", "[tensord] log one JSON object per line"),
+    FL(training_admin_token, F_STR, "",
+       "[tensord] token that POST /v1/training/{model}:start|:stop require "
+       "(Authorization: Bearer <token>); empty: training control is disabled"),
     FL(help, F_BOOL, "false", "print this help and exit"),
 #undef FL
 };

@@ -46,6 +46,7 @@ typedef struct srv_flags {
     char *log_level;
     char *log_requests_sample_rate;
     int log_json;
+    char *training_admin_token;
     int help;
 } srv_flags;
 

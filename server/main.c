@@ -3,7 +3,9 @@
  * --model_config_file), load every model before opening ports (as TF
  * Serving does), serve REST, reload the config file when asked to poll it,
  * and on SIGTERM/SIGINT stop accepting, drain in-flight requests (bounded
- * by --drain_grace_seconds) and exit 0.
+ * by --drain_grace_seconds) and exit 0. Models with a training_job are
+ * trained in the background (server/training.c); SIGTERM stops their
+ * training (each saves a checkpoint) and waits for it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -23,6 +25,7 @@
 #include "server/manager.h"
 #include "server/rest.h"
 #include "server/metrics.h"
+#include "server/training.h"
 #include "tensorflow_serving/config/model_server_config.pb-c.h"
 #include "tensorflow_serving/config/monitoring_config.pb-c.h"
 
@@ -208,7 +211,16 @@ int main(int argc, char **argv)
     int rc = 0;
     srv_rest *rest = NULL;
     srv_grpc *grpc = NULL;
-    if (!mgr) {
+    srv_training *training = NULL;
+    if (mgr) {
+        /* training jobs follow every model config change (startup, reloads) */
+        srv_training_options to = {f.training_admin_token, f.file_system_poll_wait_seconds <= 0,
+                                   10};
+        training = srv_training_new(mgr, &to);
+        if (training)
+            srv_manager_set_listener(mgr, srv_training_on_config, training);
+    }
+    if (!mgr || !training) {
         fprintf(stderr, "Failed to start server. Error: out of memory\n");
         rc = 255;
         goto out;
@@ -265,7 +277,8 @@ int main(int argc, char **argv)
                                                           : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.rest_api_enable_cors_support, (size_t)f.max_request_bytes,
                                f.max_request_elements, metrics_path, f.rest_api_timeout_in_ms,
-                               batcher != NULL};
+                               batcher != NULL,
+                               training};
         rest = srv_rest_start(&ro, mgr, &st);
         free(metrics_path);
         metrics_path = NULL;
@@ -304,6 +317,7 @@ int main(int argc, char **argv)
     }
 
     srv_log(SRV_LOG_INFO, "shutting down: draining in-flight requests");
+    srv_training_stop_all(training); /* checkpoints while requests drain */
     if (grpc)
         srv_grpc_drain(grpc);
     if (rest) {
@@ -324,7 +338,10 @@ int main(int argc, char **argv)
 out:
     srv_grpc_stop(grpc);
     srv_rest_stop(rest);
-    srv_batcher_free(batcher); /* finishes queued batches; handles still held */
+    if (mgr)
+        srv_manager_set_listener(mgr, NULL, NULL);
+    srv_training_free(training); /* waits for stopped jobs */
+    srv_batcher_free(batcher);   /* finishes queued batches; handles still held */
     srv_manager_free(mgr);
     srv_metrics_shutdown();
     srv_config_free(cfg, ncfg);

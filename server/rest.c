@@ -23,6 +23,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/service.h"
+#include "server/training.h"
 
 struct srv_rest {
     srv_rest_options opt;
@@ -567,8 +568,121 @@ static enum MHD_Result h_readyz(srv_rest *r, struct MHD_Connection *conn, const 
     return send_json(r, conn, ready ? 200 : 503, &b);
 }
 
+/* ---- training jobs ------------------------------------------------------------ */
+
+static void json_nstring(srv_buf *b, const char *s)
+{
+    if (s && *s)
+        srv_json_string(b, s, strlen(s));
+    else
+        srv_buf_puts(b, "null");
+}
+
+static void training_json(srv_buf *b, const srv_training_status *s)
+{
+    srv_buf_puts(b, "{\"model\": ");
+    srv_json_string(b, s->model, strlen(s->model));
+    srv_buf_printf(b, ", \"state\": \"%s\", \"phase\": ", srv_training_state_name(s->state));
+    srv_json_string(b, s->phase, strlen(s->phase));
+    srv_buf_printf(b,
+                   ", \"step\": %" PRId64 ", \"max_steps\": %" PRId64 ", \"epoch\": %" PRId64
+                   ", \"loss\": ",
+                   s->step, s->max_steps, s->epoch);
+    srv_json_double(b, s->loss);
+    srv_buf_puts(b, ", \"examples_per_sec\": ");
+    srv_json_double(b, s->examples_per_sec);
+    srv_buf_printf(b,
+                   ", \"rounds\": %" PRId64 ", \"failures\": %" PRId64
+                   ", \"interval_secs\": %" PRId64 ", \"manual_start\": %s, \"config\": ",
+                   s->rounds, s->failures, s->interval_secs, s->manual_start ? "true" : "false");
+    srv_json_string(b, s->config, strlen(s->config));
+    srv_buf_puts(b, ", \"last_export_dir\": ");
+    json_nstring(b, s->last_export_dir);
+    if (s->last_version >= 0)
+        srv_buf_printf(b, ", \"last_version\": %" PRId64, s->last_version);
+    else
+        srv_buf_puts(b, ", \"last_version\": null");
+    srv_buf_puts(b, ", \"metrics\": {");
+    for (int i = 0; s->has_metrics && i < s->metrics.n; i++) {
+        if (i)
+            srv_buf_puts(b, ", ");
+        srv_json_string(b, s->metrics.m[i].key, strlen(s->metrics.m[i].key));
+        srv_buf_puts(b, ": ");
+        srv_json_double(b, s->metrics.m[i].value);
+    }
+    srv_buf_puts(b, "}, \"last_error\": ");
+    json_nstring(b, s->last_error);
+    if (s->next_round_in_secs >= 0)
+        srv_buf_printf(b, ", \"next_round_in_secs\": %" PRId64 "}", s->next_round_in_secs);
+    else
+        srv_buf_puts(b, ", \"next_round_in_secs\": null}");
+}
+
+/* The token of an "Authorization: Bearer <token>" header (NULL if none). */
+static const char *bearer_token(struct MHD_Connection *conn)
+{
+    const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+    if (!h || !prefix_ci(h, "Bearer "))
+        return NULL;
+    h += 7;
+    while (*h == ' ')
+        h++;
+    return h;
+}
+
+/* GET /v1/training[/{model}], POST /v1/training/{model}:start|:stop. */
+static enum MHD_Result h_training(srv_rest *r, struct MHD_Connection *conn, const char *url,
+                                  const char *method, req *rq)
+{
+    (void)rq;
+    tsd_status st = TSD_STATUS_INIT;
+    int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0;
+    const char *p = url + strlen("/v1/training");
+    srv_buf b = {0};
+    if (get && (*p == '\0' || strcmp(p, "/") == 0)) {
+        srv_training_status *all;
+        size_t n = srv_training_list(r->opt.training, &all);
+        srv_buf_puts(&b, "{\"jobs\": [");
+        for (size_t i = 0; i < n; i++) {
+            if (i)
+                srv_buf_puts(&b, ", ");
+            training_json(&b, &all[i]);
+        }
+        srv_buf_puts(&b, "]}");
+        free(all);
+        return send_json(r, conn, 200, &b);
+    }
+    char name[256];
+    size_t n = *p == '/' ? strcspn(p + 1, "/:") : 0;
+    const char *verb = n ? p + 1 + n : NULL;
+    if (!n || (*verb && *verb != ':') || (!get && !post) || (get && *verb) ||
+        (post && strcmp(verb, ":start") && strcmp(verb, ":stop"))) {
+        tsd_err(&st, TSD_INVALID_ARGUMENT, "Malformed request: %s %s", method, url);
+        return send_error(r, conn, &st);
+    }
+    if (url_decode(p + 1, n, name, sizeof name) != 0) {
+        tsd_err(&st, TSD_INVALID_ARGUMENT, "Failed to decode model name");
+        return send_error(r, conn, &st);
+    }
+    srv_training_status s;
+    if (get) {
+        if (srv_training_get(r->opt.training, name, &s, &st))
+            return send_error(r, conn, &st);
+    } else {
+        if (srv_training_authorize(r->opt.training, bearer_token(conn), &st))
+            return send_error(r, conn, &st);
+        tsd_code c = strcmp(verb, ":start") == 0
+                         ? srv_training_start(r->opt.training, name, &s, &st)
+                         : srv_training_stop(r->opt.training, name, 10000, &s, &st);
+        if (c)
+            return send_error(r, conn, &st);
+    }
+    training_json(&b, &s);
+    return send_json(r, conn, 200, &b);
+}
+
 /* The route table: exact paths first, then prefixes (case-insensitive for
- * /v1/ as TF Serving). */
+ * /v1/ as TF Serving; the longer prefix first). */
 static const struct route {
     const char *path;
     int prefix;
@@ -576,6 +690,7 @@ static const struct route {
 } routes[] = {
     {"/healthz", 0, h_healthz},
     {"/readyz", 0, h_readyz},
+    {"/v1/training", 1, h_training},
     {"/v1/", 1, h_v1},
 };
 
