@@ -36,7 +36,7 @@ check "classify over gRPC" [ "$rc" = 0 ]
 check "rich and young ordered" "$PY" -c "
 import json, sys
 r = json.load(open('$WORK/cls'))['results']
-sys.exit(0 if r[0][1][1] > 0.5 > r[1][1][1] and r[0][1][0] == '1' else 1)"
+sys.exit(0 if r[0][1][1] > 0.5 > r[1][1][1] and r[0][1][0] == '>50K' else 1)"
 stop_tensord
 
 printf 'data { train_files: "x.csv" }\n' > "$WORK/bad.config"
