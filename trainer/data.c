@@ -17,6 +17,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -498,26 +499,100 @@ static tsd_code read_tfrecord(const trn_config *c, char **files, size_t nfiles, 
     return rc;
 }
 
+/* One reader thread: the files i, i + nthreads, ... into parts[i], parts[i + n], ... */
+typedef struct reader {
+    const trn_config *c;
+    char **files;
+    size_t nfiles, first, stride;
+    int tfrecord;
+    trn_data **parts; /* one per file */
+    tsd_status st;
+    tsd_code rc;
+} reader;
+
+static trn_data *new_data(const trn_config *c)
+{
+    trn_data *d = calloc(1, sizeof *d);
+    if (d)
+        d->label_dim = c->head == TRN_HEAD_REGRESSION ? c->logits_dim : 1;
+    return d;
+}
+
+static void *read_files(void *arg)
+{
+    reader *r = arg;
+    for (size_t i = r->first; i < r->nfiles && !r->rc; i += r->stride) {
+        if (!(r->parts[i] = new_data(r->c))) {
+            r->rc = tsd_err(&r->st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+            break;
+        }
+        r->rc = r->tfrecord ? read_tfrecord(r->c, &r->files[i], 1, r->parts[i], &r->st)
+                            : read_csv(r->c, &r->files[i], 1, r->parts[i], &r->st);
+    }
+    return NULL;
+}
+
+/* Append part's rows to d. */
+static tsd_code concat(trn_data *d, const trn_data *part, tsd_status *st)
+{
+    for (int64_t i = 0; i < part->n; i++)
+        if (append(d, part->buf + part->off[i], (size_t)(part->off[i + 1] - part->off[i]),
+                   part->labels + i * part->label_dim, part->weights[i], st))
+            return st->code;
+    return TSD_OK;
+}
+
 trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
 {
     const Tensord__DataConfig *dc = c->pb->data;
-    trn_data *d = calloc(1, sizeof *d);
+    trn_data *d = new_data(c);
     if (!d) {
         tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
     }
-    d->label_dim = c->head == TRN_HEAD_REGRESSION ? c->logits_dim : 1;
     char **files = eval ? dc->eval_files : dc->train_files;
     size_t n = eval ? dc->n_eval_files : dc->n_train_files;
     int tfrecord = strcmp(dc->format, "tfrecord") == 0 || (!*dc->format && !dc->n_column_names);
-    tsd_code rc;
+    size_t threads = dc->reader_threads > 1 ? (size_t)dc->reader_threads : 1;
+    if (threads > n)
+        threads = n ? n : 1;
+    tsd_code rc = TSD_OK;
     if (*dc->format && strcmp(dc->format, "tfrecord") != 0 && strcmp(dc->format, "csv") != 0)
         rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: data.format '%s' is not csv or tfrecord",
                      c->path, dc->format);
     else if (!tfrecord && !dc->n_column_names)
         rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: CSV data needs column_names", c->path);
-    else
+    else if (threads == 1)
         rc = tfrecord ? read_tfrecord(c, files, n, d, st) : read_csv(c, files, n, d, st);
+    else { /* files read in parallel, rows kept in file order */
+        trn_data **parts = calloc(n, sizeof *parts);
+        reader *rs = calloc(threads, sizeof *rs);
+        pthread_t *tids = calloc(threads, sizeof *tids);
+        size_t started = 0;
+        if (!parts || !rs || !tids)
+            rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        for (size_t t = 0; !rc && t < threads; t++) {
+            rs[t] = (reader){c, files, n, t, threads, tfrecord, parts, TSD_STATUS_INIT, TSD_OK};
+            if (pthread_create(&tids[t], NULL, read_files, &rs[t]) != 0)
+                rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "cannot start a reader thread");
+            else
+                started++;
+        }
+        for (size_t t = 0; t < started; t++) {
+            pthread_join(tids[t], NULL);
+            if (rs[t].rc && !rc) {
+                rc = rs[t].rc;
+                *st = rs[t].st;
+            }
+        }
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = concat(d, parts[i], st);
+        for (size_t i = 0; parts && i < n; i++)
+            trn_data_free(parts[i]);
+        free(parts);
+        free(rs);
+        free(tids);
+    }
     if (!rc)
         rc = finish(d, st);
     if (rc) {

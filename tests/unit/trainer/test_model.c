@@ -737,6 +737,45 @@ static void test_regression(void **state)
     trn_config_free(c);
 }
 
+/* reader_threads: the same rows in the same (file) order as one reader. */
+static void test_reader_threads(void **state)
+{
+    (void)state;
+    tsd_status st = TSD_STATUS_INIT;
+    trn_data *d[2];
+    for (int k = 0; k < 2; k++) {
+        char *text = NULL;
+        assert_true(
+            asprintf(&text,
+                     "data { train_files: [\"%s\", \"%s\", \"%s\"]\n%s reader_threads: %d }\n"
+                     "feature_columns { name: \"age\" numeric {} }\n"
+                     "estimator { type: \"LinearClassifier\" }\n"
+                     "run_config { model_dir: \"m\" }\n",
+                     tsd_test_path("datasets/census/adult.test.csv"),
+                     tsd_test_path("datasets/census/adult.data.csv"),
+                     tsd_test_path("datasets/census/adult.test.csv"), census_columns,
+                     k ? 3 : 1) > 0);
+        trn_config *c = trn_config_parse(text, strlen(text), tmp, &st);
+        free(text);
+        assert_non_null(c);
+        d[k] = trn_data_read(c, 0, &st);
+        if (!d[k])
+            fail_msg("read: %s", st.msg);
+        trn_config_free(c);
+    }
+    int64_t n = trn_data_rows(d[0]);
+    assert_int_equal(n, 2 * 16281 + 32561);
+    assert_int_equal(trn_data_rows(d[1]), n);
+    const eng_str *a = trn__data_examples(d[0]), *b = trn__data_examples(d[1]);
+    for (int64_t i = 0; i < n; i++) {
+        assert_int_equal(a[i].len, b[i].len);
+        assert_memory_equal(a[i].ptr, b[i].ptr, a[i].len);
+        assert_true(trn_data_label(d[0], i) == trn_data_label(d[1], i));
+    }
+    trn_data_free(d[0]);
+    trn_data_free(d[1]);
+}
+
 static void expect_bad(const char *text, const char *msg)
 {
     tsd_status st = TSD_STATUS_INIT;
@@ -805,6 +844,7 @@ int main(void)
         cmocka_unit_test(test_export),
         cmocka_unit_test(test_multiclass_tfrecord),
         cmocka_unit_test(test_regression),
+        cmocka_unit_test(test_reader_threads),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
