@@ -49,8 +49,8 @@ static const struct method {
      &tensorflow__serving__get_model_metadata_request__descriptor, srv_grpc_metadata,
      "GetModelMetadata", 0},
     {"/tensorflow.serving.ModelService/GetModelStatus",
-     &tensorflow__serving__get_model_status_request__descriptor, srv_grpc_status,
-     "GetModelStatus", 0},
+     &tensorflow__serving__get_model_status_request__descriptor, srv_grpc_status, "GetModelStatus",
+     0},
     {"/tensorflow.serving.ModelService/HandleReloadConfigRequest",
      &tensorflow__serving__reload_config_request__descriptor, srv_grpc_reload,
      "HandleReloadConfigRequest", 0},
@@ -181,8 +181,12 @@ static void handle_call(call_ctx *c)
     const struct method *m = &methods[c->method];
     tsd_status st = TSD_STATUS_INIT;
     srv_pool pool = {0};
-    srv_grpc_ctx gc = {g->mgr, c->w->call, g->opt.tensor_content, atomic_load(&g->draining),
-                       NULL, -1, NULL, 0};
+    srv_grpc_ctx gc = {.mgr = g->mgr,
+                       .call = c->w->call,
+                       .tensor_content = g->opt.tensor_content,
+                       .draining = atomic_load(&g->draining),
+                       .version = -1,
+                       .max_elements = g->opt.max_elements};
     double t0 = now_us();
     ProtobufCMessage *req = NULL, *resp = NULL;
     tsd_code code = TSD_OK;
@@ -212,9 +216,10 @@ static void handle_call(call_ctx *c)
         gpr_timespec left = gpr_time_sub(gpr_convert_clock_type(c->deadline, GPR_CLOCK_MONOTONIC),
                                          gpr_now(GPR_CLOCK_MONOTONIC));
         int64_t ms = gpr_time_to_millis(left);
-        eng_call_set_timeout(c->w->call, gpr_time_cmp(c->deadline, gpr_inf_future(c->deadline.clock_type)) == 0
-                                             ? 0
-                                             : (ms > 0 ? ms : 1));
+        eng_call_set_timeout(c->w->call,
+                             gpr_time_cmp(c->deadline, gpr_inf_future(c->deadline.clock_type)) == 0
+                                 ? 0
+                                 : (ms > 0 ? ms : 1));
         code = m->fn(&gc, req, &resp, &pool, &st);
     }
     if (!code && resp)

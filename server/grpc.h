@@ -5,6 +5,8 @@
 #ifndef TSD_SERVER_GRPC_H
 #define TSD_SERVER_GRPC_H
 
+#include <stdint.h>
+
 #include "common/status.h"
 #include "server/manager.h"
 
@@ -16,6 +18,9 @@ typedef struct srv_grpc_options {
     int num_threads;          /* worker threads */
     int enable_health;        /* register grpc.health.v1.Health */
     int tensor_content;       /* encode outputs in tensor_content */
+    int64_t max_elements;     /* most elements one request may build (sum over its
+                               * input tensors; examples of Classify/Regress);
+                               * <= 0: only the TensorProto decoder's own cap */
 } srv_grpc_options;
 
 typedef struct srv_grpc srv_grpc;

@@ -35,13 +35,14 @@ void srv_pool_free(srv_pool *p);
 /** What a handler sees of the transport for one call. */
 typedef struct srv_grpc_ctx {
     srv_manager *mgr;
-    eng_call *call;        /* the worker thread's engine scratch */
-    int tensor_content;    /* encode numeric outputs in tensor_content */
+    eng_call *call;     /* the worker thread's engine scratch */
+    int tensor_content; /* encode numeric outputs in tensor_content */
     int draining;
     const char *model_name; /* set by the handler, for metrics */
     int64_t version;        /* version served, -1 if none */
     uint8_t *packed;        /* response bytes when the handler packed itself */
     size_t packed_len;
+    int64_t max_elements; /* per request, checked before decoding; <= 0 = none */
 } srv_grpc_ctx;
 
 /** Pack a response into ctx->packed (malloc'ed); used by handlers whose
@@ -53,21 +54,21 @@ tsd_code srv_grpc_pack(const ProtobufCMessage *m, srv_grpc_ctx *g, tsd_status *s
 typedef tsd_code (*srv_grpc_handler)(srv_grpc_ctx *g, const ProtobufCMessage *req,
                                      ProtobufCMessage **out, srv_pool *p, tsd_status *st);
 
-tsd_code srv_grpc_predict(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
-                          srv_pool *, tsd_status *);
+tsd_code srv_grpc_predict(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **, srv_pool *,
+                          tsd_status *);
 tsd_code srv_grpc_classify(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
                            srv_pool *, tsd_status *);
-tsd_code srv_grpc_regress(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
-                          srv_pool *, tsd_status *);
+tsd_code srv_grpc_regress(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **, srv_pool *,
+                          tsd_status *);
 tsd_code srv_grpc_multi_inference(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
                                   srv_pool *, tsd_status *);
 tsd_code srv_grpc_metadata(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
                            srv_pool *, tsd_status *);
-tsd_code srv_grpc_status(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
-                         srv_pool *, tsd_status *);
-tsd_code srv_grpc_reload(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
-                         srv_pool *, tsd_status *);
-tsd_code srv_grpc_health(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **,
-                         srv_pool *, tsd_status *);
+tsd_code srv_grpc_status(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **, srv_pool *,
+                         tsd_status *);
+tsd_code srv_grpc_reload(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **, srv_pool *,
+                         tsd_status *);
+tsd_code srv_grpc_health(srv_grpc_ctx *, const ProtobufCMessage *, ProtobufCMessage **, srv_pool *,
+                         tsd_status *);
 
 #endif

@@ -109,6 +109,53 @@ static Tensorflow__Serving__ModelSpec *spec_echo(srv_pool *p, const char *name, 
     return ms->name && ms->signature_name ? ms : NULL;
 }
 
+/* ---- request size -------------------------------------------------------------- */
+
+/*
+ * Count the elements input `name` declares by its shape into *total and fail
+ * once *total passes max (--max_request_elements, REST's wording), before
+ * anything is allocated: a short value list repeats its last value, so a few
+ * bytes can declare a huge tensor. Shapes the decoder rejects anyway
+ * (unknown or negative dimensions) are left to it.
+ */
+static tsd_code count_elements(const char *name, const Tensorflow__TensorProto *tp, int64_t max,
+                               int64_t *total, tsd_status *st)
+{
+    eng_shape shape;
+    tsd_status ignored = TSD_STATUS_INIT;
+    if (max <= 0 || !tp || ldr_shape_from_proto(tp->tensor_shape, &shape, &ignored) != TSD_OK ||
+        shape.rank < 0)
+        return TSD_OK;
+    for (int i = 0; i < shape.rank; i++)
+        if (shape.dims[i] < 0)
+            return TSD_OK;
+    int64_t n = 1;
+    for (int i = 0; i < shape.rank; i++) {
+        if (shape.dims[i] != 0 && n > max / shape.dims[i])
+            return tsd_err(st, TSD_INVALID_ARGUMENT,
+                           "input '%s': tensor has more than %" PRId64 " elements", name, max);
+        n *= shape.dims[i];
+    }
+    if (n > max - *total)
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "input '%s': the request's input tensors have more than %" PRId64
+                       " elements",
+                       name, max);
+    *total += n;
+    return TSD_OK;
+}
+
+/* Number of examples in a tensorflow.serving.Input (0 if none). */
+static size_t num_examples(const Tensorflow__Serving__Input *in)
+{
+    if (in && in->kind_case == TENSORFLOW__SERVING__INPUT__KIND_EXAMPLE_LIST && in->example_list)
+        return in->example_list->n_examples;
+    if (in && in->kind_case == TENSORFLOW__SERVING__INPUT__KIND_EXAMPLE_LIST_WITH_CONTEXT &&
+        in->example_list_with_context)
+        return in->example_list_with_context->n_examples;
+    return 0;
+}
+
 /* ---- Predict ---------------------------------------------------------------- */
 
 tsd_code srv_grpc_predict(srv_grpc_ctx *g, const ProtobufCMessage *msg, ProtobufCMessage **out,
@@ -132,6 +179,9 @@ tsd_code srv_grpc_predict(srv_grpc_ctx *g, const ProtobufCMessage *msg, Protobuf
     size_t done = 0, nout = 0;
     if (!names || !ts || !okeys || !outs)
         c = OOM(st);
+    int64_t total = 0;
+    for (size_t i = 0; !c && i < n; i++)
+        c = count_elements(req->inputs[i]->key, req->inputs[i]->value, g->max_elements, &total, st);
     for (; !c && done < n; done++) {
         names[done] = req->inputs[done]->key;
         if (!req->inputs[done]->value) {
@@ -261,7 +311,12 @@ static tsd_code run_examples(srv_grpc_ctx *g, const srv_spec *spec,
     g->version = r.handle.version;
     eng_tensor ex;
     char *storage = NULL;
-    c = srv_input_to_examples(in, &ex, &storage, st);
+    size_t nex = num_examples(in);
+    if (g->max_elements > 0 && nex > (uint64_t)g->max_elements)
+        c = tsd_err(st, TSD_INVALID_ARGUMENT,
+                    "input examples: tensor has more than %" PRId64 " elements", g->max_elements);
+    else
+        c = srv_input_to_examples(in, &ex, &storage, st);
     if (!c) {
         if (classify) {
             srv_classifications cl;
@@ -341,8 +396,8 @@ tsd_code srv_grpc_multi_inference(srv_grpc_ctx *g, const ProtobufCMessage *msg,
                            "All ModelSpecs in a MultiInferenceRequest must access the same model "
                            "name.");
         model = spec.name;
-        const char *sig = spec.signature_name && *spec.signature_name ? spec.signature_name
-                                                                       : "serving_default";
+        const char *sig =
+            spec.signature_name && *spec.signature_name ? spec.signature_name : "serving_default";
         for (size_t j = 0; j < i; j++) {
             const char *o = req->tasks[j]->model_spec->signature_name;
             if (strcmp(o && *o ? o : "serving_default", sig) == 0)
@@ -467,15 +522,16 @@ tsd_code srv_grpc_metadata(srv_grpc_ctx *g, const ProtobufCMessage *msg, Protobu
         return c;
     g->model_name = spec.name;
     if (req->n_metadata_field == 0)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "GetModelMetadataRequest must specify at least "
-                                                 "one metadata_field");
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "GetModelMetadataRequest must specify at least "
+                       "one metadata_field");
     for (size_t i = 0; i < req->n_metadata_field; i++)
         if (strcmp(req->metadata_field[i], "signature_def") != 0)
             return tsd_err(st, TSD_INVALID_ARGUMENT, "Metadata field %s is not supported",
                            req->metadata_field[i]);
     srv_handle h;
-    if ((c = srv_manager_acquire(g->mgr, spec.name, spec.has_version, spec.version, spec.label,
-                                 &h, st)))
+    if ((c = srv_manager_acquire(g->mgr, spec.name, spec.has_version, spec.version, spec.label, &h,
+                                 st)))
         return c;
     g->version = h.version;
     const ldr_saved_model *sm = ldr_model_saved_model(h.model);
@@ -596,9 +652,8 @@ tsd_code srv_grpc_reload(srv_grpc_ctx *g, const ProtobufCMessage *msg, ProtobufC
     tsd_status rst = TSD_STATUS_INIT;
     srv_model_config *cfg = NULL;
     size_t n = 0;
-    if (!req->config ||
-        req->config->config_case !=
-            TENSORFLOW__SERVING__MODEL_SERVER_CONFIG__CONFIG_MODEL_CONFIG_LIST)
+    if (!req->config || req->config->config_case !=
+                            TENSORFLOW__SERVING__MODEL_SERVER_CONFIG__CONFIG_MODEL_CONFIG_LIST)
         tsd_err(&rst, TSD_INVALID_ARGUMENT,
                 "ServerModelConfig type not supported by HandleReloadConfigRequest. Only "
                 "ModelConfigList is currently supported");

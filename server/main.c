@@ -251,7 +251,8 @@ int main(int argc, char **argv)
                                : batcher              ? waiting_threads(batcher)
                                                       : (int)(4 * (ncpu > 0 ? ncpu : 1)),
                                f.enable_grpc_healthcheck_service,
-                               f.enable_serialization_as_tensor_content};
+                               f.enable_serialization_as_tensor_content,
+                               f.max_request_elements};
         grpc = srv_grpc_start(&go, mgr, &st);
         if (!grpc) {
             fprintf(stderr, "Failed to start server. Error: %s\n", st.msg);

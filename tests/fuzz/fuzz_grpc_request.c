@@ -4,7 +4,8 @@
  * GetModelMetadata, GetModelStatus), the rest is unpacked as that method's
  * request message and handed to the real handler, with the bundled
  * half_plus_two model loaded under the names "half" and "default", exactly
- * as the gRPC transport does (unpack, handle, pack the response). Any
+ * as the gRPC transport does (unpack, handle, pack the response), with a
+ * request element limit as --max_request_elements sets it. Any
  * crash, leak or sanitizer report is a bug; errors are expected.
  */
 #include <stddef.h>
@@ -73,6 +74,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     g.call = call;
     g.tensor_content = size & 1;
     g.version = -1;
+    /* as tensord's --max_request_elements, lower than its default: a few
+     * bytes declaring a huge shape with one repeated value fail before any
+     * allocation instead of building up to a 1 GiB tensor per input */
+    g.max_elements = 1 << 20;
     srv_pool pool;
     memset(&pool, 0, sizeof pool);
     ProtobufCMessage *resp = NULL;
