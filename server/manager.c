@@ -251,7 +251,8 @@ static size_t list_versions(const char *name, const char *base, int training, fo
         n++;
     }
     closedir(d);
-    qsort(arr, n, sizeof *arr, cmp_found_desc);
+    if (n > 1)
+        qsort(arr, n, sizeof *arr, cmp_found_desc);
     if (n == 0)
         srv_log(quiet,
                 "No versions of servable %s found under base path %s. Did you forget to name "
