@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "client/cli.h"
+#include "engine/engine.h"
 #include "trainer/trainer.h"
 
 static void usage(FILE *f)
@@ -16,18 +17,25 @@ static void usage(FILE *f)
     fprintf(f, "usage: tensorctl train --config FILE\n"
                "  Trains the model a tensord.TrainerConfig describes (resuming from the\n"
                "  latest checkpoint in its model_dir), evaluates it and exports a\n"
-               "  SavedModel that tensord serves.\n");
+               "  SavedModel that tensord serves.\n"
+               "  --blas_threads N  OpenBLAS threads (default 1: the trainer's matrices\n"
+               "                    are small, extra threads only spin)\n");
 }
 
 int cli_cmd_train(int argc, char **argv)
 {
     const char *config = NULL;
+    int blas = 1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
             usage(stdout);
             return 0;
         }
-        if (!strcmp(argv[i], "--config") && i + 1 < argc)
+        if (!strcmp(argv[i], "--blas_threads") && i + 1 < argc)
+            blas = atoi(argv[++i]);
+        else if (!strncmp(argv[i], "--blas_threads=", 15))
+            blas = atoi(argv[i] + 15);
+        else if (!strcmp(argv[i], "--config") && i + 1 < argc)
             config = argv[++i];
         else if (!strncmp(argv[i], "--config=", 9))
             config = argv[i] + 9;
@@ -41,6 +49,11 @@ int cli_cmd_train(int argc, char **argv)
         usage(stderr);
         return 2;
     }
+    if (blas < 1) {
+        fprintf(stderr, "tensorctl train: --blas_threads must be at least 1\n");
+        return 2;
+    }
+    eng_set_blas_threads(blas);
     tsd_status st = TSD_STATUS_INIT;
     trn_metrics m;
     char *dir = NULL;

@@ -30,8 +30,12 @@ static size_t cur_off(const cursor *c)
     return (size_t)(c->p - c->base);
 }
 
-static tsd_code rd_varint(cursor *c, uint64_t *v, const char *what, tsd_status *st)
+static inline tsd_code rd_varint(cursor *c, uint64_t *v, const char *what, tsd_status *st)
 {
+    if (c->p < c->end && !(*c->p & 0x80)) { /* one byte: tags, lengths, small ints */
+        *v = *c->p++;
+        return TSD_OK;
+    }
     uint64_t r = 0;
     for (int i = 0; i < 10; i++) {
         if (c->p >= c->end)
@@ -55,7 +59,7 @@ static tsd_code rd_varint(cursor *c, uint64_t *v, const char *what, tsd_status *
 static tsd_code rd_tag(cursor *c, uint32_t *field, int *wt, const char *what, tsd_status *st)
 {
     size_t at = cur_off(c);
-    uint64_t t;
+    uint64_t t = 0;
     TRY(rd_varint(c, &t, what, st));
     if ((t >> 3) == 0 || (t >> 3) > 0x1fffffff)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "offset %zu: invalid field number in %s", at,
@@ -70,7 +74,7 @@ static tsd_code rd_len(cursor *c, const uint8_t **data, size_t *len, const char 
                        tsd_status *st)
 {
     size_t at = cur_off(c);
-    uint64_t n;
+    uint64_t n = 0;
     TRY(rd_varint(c, &n, what, st));
     if (n > (uint64_t)(c->end - c->p))
         return tsd_err(st, TSD_INVALID_ARGUMENT,
@@ -86,7 +90,7 @@ static tsd_code rd_len(cursor *c, const uint8_t **data, size_t *len, const char 
 static tsd_code skip_field(cursor *c, int wt, const char *what, tsd_status *st)
 {
     size_t at = cur_off(c);
-    uint64_t v;
+    uint64_t v = 0;
     const uint8_t *d;
     size_t n;
     switch (wt) {
@@ -281,7 +285,7 @@ static tsd_code float_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
 static tsd_code int64_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
                             tsd_status *st)
 {
-    uint64_t v;
+    uint64_t v = 0;
     if (wt == WT_VARINT) {
         TRY(rd_varint(c, &v, "Int64List", st));
         put_int64(out, cap, n, v);

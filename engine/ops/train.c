@@ -115,12 +115,16 @@ static tsd_code adagrad_run(eng_kctx *ctx, const update_def *d, float eps)
     int64_t n;
     if (scalar(ctx, 2, &lr) || targets(ctx, d, v, &g, &n))
         return ctx->st->code;
-    int update_slots = eng_attr_bool_or(ctx->node, "update_slots", 1);
-    for (int64_t i = 0; i < n; i++) {
-        if (update_slots)
-            v[1][i] += g[i] * g[i];
-        v[0][i] -= lr * g[i] / (sqrtf(v[1][i]) + eps);
-    }
+    float *restrict w = v[0], *restrict acc = v[1];
+    const float *restrict gr = g;
+    if (eng_attr_bool_or(ctx->node, "update_slots", 1)) /* two loops the compiler vectorizes */
+        for (int64_t i = 0; i < n; i++) {
+            acc[i] += gr[i] * gr[i];
+            w[i] -= lr * gr[i] / (sqrtf(acc[i]) + eps);
+        }
+    else
+        for (int64_t i = 0; i < n; i++)
+            w[i] -= lr * gr[i] / (sqrtf(acc[i]) + eps);
     return TSD_OK;
 }
 
