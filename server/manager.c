@@ -806,9 +806,7 @@ int srv_manager_ready(srv_manager *m)
         for (version *v = md->versions; v; v = v->next)
             if (v->state == SRV_STATE_AVAILABLE)
                 ok = 1;
-        /* a model with a training job has nothing to wait for until its
-         * first export is loaded (and stays available from then on) */
-        if (!ok && !md->cfg.training_config)
+        if (!ok)
             ready = 0;
     }
     pthread_mutex_unlock(&m->mu);

@@ -57,8 +57,8 @@ typedef struct srv_model_config {
     srv_label *labels;
     size_t nlabels;
     /* tensord: the model's training job (TrainingJob), training_config NULL
-     * = none. A model with a job may have no version yet: it does not hold
-     * up startup or readiness until its first export. */
+     * = none. A model with a job may have no version yet: it does not fail
+     * startup (it is not ready until its first export is loaded). */
     char *training_config; /* trainer config file, absolute */
     int64_t training_interval_secs;
     int training_manual_start;
@@ -154,8 +154,8 @@ size_t srv_manager_model_names(srv_manager *m, char ***names);
 /** The batcher requests go through (NULL without batching). */
 srv_batcher *srv_manager_batcher(srv_manager *m);
 
-/** 1 when every configured model has an AVAILABLE version (models with a
- *  training job that has not exported yet do not count). */
+/** 1 when every configured model has an AVAILABLE version (a model whose
+ *  training job has not exported yet is not ready: it cannot serve). */
 int srv_manager_ready(srv_manager *m);
 
 /** Free a config's contents. */

@@ -242,6 +242,7 @@ static void *job_main(void *arg)
 {
     job *j = arg;
     srv_training *t = j->t;
+    pthread_setname_np(pthread_self(), "tsd-train");
     lower_priority(t->nice, j->model);
     mkdir_p(j->base_path);
     for (;;) {

@@ -13,7 +13,8 @@
 #                checkpoint, :start resumes from it, SIGTERM stops it with a
 #                checkpoint and tensord exits 0.
 # Also: 404 for an unknown model and for a model without a job, a temp-*
-# directory in a base path is not a version, Prometheus training metrics.
+# directory in a base path is not a version, /readyz fails while a job has
+# not exported yet, Prometheus training metrics.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -90,6 +91,8 @@ wait_json() {
 }
 
 # ---- status, 404s and the admin token -----------------------------------------
+http GET /readyz
+check "not ready while a job has exported nothing" [ "$HTTP_CODE" = 503 ]
 http GET /v1/training/census
 check "status 200" [ "$HTTP_CODE" = 200 ]
 check "manual job idle" json_eq 'b["state"] == "idle" and b["manual_start"] is True and b["rounds"] == 0 and b["last_version"] is None'

@@ -209,9 +209,10 @@ static void test_failed_round_keeps_serving(void **state)
     srv_manager_set_listener(m, srv_training_on_config, t);
     srv_model_config c = job_config("broken", base, trainer, 0);
     tsd_status st = TSD_STATUS_INIT;
-    /* no version yet does not fail startup or readiness: the job will export */
+    /* no version yet does not fail startup (the job will export), but the
+     * model is not ready to serve */
     assert_int_equal(srv_manager_set_config(m, &c, 1, 1, &st), TSD_OK);
-    assert_int_equal(srv_manager_ready(m), 1);
+    assert_int_equal(srv_manager_ready(m), 0);
     srv_training_status s;
     assert_int_equal(wait_state(t, "broken", SRV_TRAINING_FAILED, SRV_TRAINING_DONE, &s),
                      SRV_TRAINING_FAILED);
@@ -274,6 +275,7 @@ static void test_round_exports_a_served_version(void **state)
     assert_int_equal(srv_training_get(t, "census", &s, &st), TSD_OK);
     assert_int_equal(s.state, SRV_TRAINING_IDLE); /* manual_start */
     assert_int_equal(s.manual_start, 1);
+    assert_int_equal(srv_manager_ready(m), 0);
     assert_int_equal(srv_training_start(t, "census", &s, &st), TSD_OK);
     assert_int_equal(s.state, SRV_TRAINING_RUNNING);
     assert_int_equal(wait_state(t, "census", SRV_TRAINING_FAILED, SRV_TRAINING_DONE, &s),
@@ -294,6 +296,7 @@ static void test_round_exports_a_served_version(void **state)
     assert_int_equal(srv_manager_acquire(m, "census", 0, 0, NULL, &h, &st), TSD_OK);
     assert_int_equal(h.version, s.last_version);
     srv_handle_release(&h);
+    assert_int_equal(srv_manager_ready(m), 1);
     srv_version_status *vs;
     size_t nv;
     assert_int_equal(srv_manager_status(m, "census", 0, 0, &vs, &nv, &st), TSD_OK);
