@@ -19,8 +19,7 @@ typedef struct cli_command {
 } cli_command;
 
 static const cli_command cli_commands[] = {
-    {"inspect", cli_cmd_inspect,
-     "show tag sets, signatures, variables and assets of a SavedModel"},
+    {"inspect", cli_cmd_inspect, "show tag sets, signatures, variables and assets of a SavedModel"},
     {"run", cli_cmd_run, "run a signature of a SavedModel on given inputs"},
     {"predict", cli_cmd_predict, "Predict on a server (gRPC, or REST with --rest)"},
     {"classify", cli_cmd_classify, "Classify tf.Examples on a server"},
@@ -29,6 +28,8 @@ static const cli_command cli_commands[] = {
     {"status", cli_cmd_status, "show a served model's version states"},
     {"reload", cli_cmd_reload, "replace a server's model set (HandleReloadConfigRequest)"},
     {"train", cli_cmd_train, "train, evaluate and export a model from a trainer config"},
+    {"evaluate", cli_cmd_train, "evaluate a trainer config's latest checkpoint"},
+    {"export", cli_cmd_train, "export a trainer config's latest checkpoint as a SavedModel"},
 };
 
 static void cli_usage(FILE *f)

@@ -1,8 +1,9 @@
 /*
- * train.c - `tensorctl train --config FILE`: one offline training run
- * (train, evaluate, export) from a text-format tensord.TrainerConfig, with
- * a progress line, the evaluation metrics under TF's names and the
- * directory of the exported SavedModel.
+ * train.c - `tensorctl train|evaluate|export --config FILE`: offline runs of
+ * the trainer on a text-format tensord.TrainerConfig. train trains (resuming
+ * from the latest checkpoint), evaluates and exports, with a progress line;
+ * evaluate prints the latest checkpoint's metrics under TF's names; export
+ * writes a SavedModel from it and prints its directory.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,16 +15,22 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: tensorctl train --config FILE\n"
-               "  Trains the model a tensord.TrainerConfig describes (resuming from the\n"
-               "  latest checkpoint in its model_dir), evaluates it and exports a\n"
-               "  SavedModel that tensord serves.\n"
+    fprintf(f, "usage: tensorctl train|evaluate|export --config FILE [--blas_threads N]\n"
+               "  train     trains the model a tensord.TrainerConfig describes (resuming\n"
+               "            from the latest checkpoint in its model_dir), evaluates it and\n"
+               "            exports a SavedModel that tensord serves\n"
+               "  evaluate  evaluates the latest checkpoint on the eval files\n"
+               "  export    exports the latest checkpoint as a SavedModel\n"
                "  --blas_threads N  OpenBLAS threads (default 1: the trainer's matrices\n"
                "                    are small, extra threads only spin)\n");
 }
 
 int cli_cmd_train(int argc, char **argv)
 {
+    const char *cmd = argv[0];
+    int mode = !strcmp(cmd, "evaluate") ? TRN_RUN_EVALUATE
+               : !strcmp(cmd, "export") ? TRN_RUN_EXPORT
+                                        : TRN_RUN_TRAIN;
     const char *config = NULL;
     int blas = 1;
     for (int i = 1; i < argc; i++) {
@@ -40,7 +47,7 @@ int cli_cmd_train(int argc, char **argv)
         else if (!strncmp(argv[i], "--config=", 9))
             config = argv[i] + 9;
         else {
-            fprintf(stderr, "tensorctl train: unknown argument '%s'\n", argv[i]);
+            fprintf(stderr, "tensorctl %s: unknown argument '%s'\n", cmd, argv[i]);
             usage(stderr);
             return 2;
         }
@@ -50,16 +57,16 @@ int cli_cmd_train(int argc, char **argv)
         return 2;
     }
     if (blas < 1) {
-        fprintf(stderr, "tensorctl train: --blas_threads must be at least 1\n");
+        fprintf(stderr, "tensorctl %s: --blas_threads must be at least 1\n", cmd);
         return 2;
     }
     eng_set_blas_threads(blas);
     tsd_status st = TSD_STATUS_INIT;
     trn_metrics m;
     char *dir = NULL;
-    trn_run_options o = {.log = stderr};
+    trn_run_options o = {.mode = mode, .log = stderr};
     if (trn_run(config, &o, &m, &dir, &st) != TSD_OK) {
-        fprintf(stderr, "tensorctl train: %s\n", st.msg);
+        fprintf(stderr, "tensorctl %s: %s\n", cmd, st.msg);
         return 1;
     }
     if (m.n) {
@@ -72,7 +79,8 @@ int cli_cmd_train(int argc, char **argv)
         }
         printf("\n");
     }
-    printf("exported: %s\n", dir);
+    if (dir)
+        printf("exported: %s\n", dir);
     free(dir);
     return 0;
 }

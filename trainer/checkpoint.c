@@ -2,9 +2,12 @@
  * checkpoint.c - checkpoints of a model (see trainer.h): every variable and
  * optimizer slot under TensorFlow's names in a V2 bundle written by the
  * loader (temp file, fsync, rename), then the `checkpoint` state file;
- * retention of the newest keep_max bundles, continued across restarts;
- * restore from the latest complete checkpoint.
+ * retention of the newest keep_max bundles, continued across restarts
+ * (a restore also removes what a killed run left: temp files and bundles
+ * the state file no longer lists); restore from the latest complete
+ * checkpoint.
  */
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -106,6 +109,42 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
     return TSD_OK;
 }
 
+/*
+ * Files a killed run may leave behind: temp files of an unfinished write
+ * ("*.tempstate*") and bundles the state file no longer lists (a kill
+ * between writing the state file and deleting what retention dropped).
+ * Only names this trainer writes are touched.
+ */
+static void remove_leftovers(const char *dir, char *const *all, size_t nall)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    char path[4096];
+    for (struct dirent *e; (e = readdir(d));) {
+        const char *n = e->d_name;
+        int stale = strstr(n, ".tempstate") != NULL;
+        if (!stale && strncmp(n, "model.ckpt-", 11) == 0) {
+            size_t digits = strspn(n + 11, "0123456789");
+            const char *rest = n + 11 + digits;
+            if (digits && (!strcmp(rest, ".index") || !strncmp(rest, ".data-", 6))) {
+                stale = 1;
+                for (size_t i = 0; i < nall; i++) {
+                    const char *base = strrchr(all[i], '/');
+                    base = base ? base + 1 : all[i];
+                    if (strlen(base) == (size_t)(rest - n) && !strncmp(base, n, (size_t)(rest - n)))
+                        stale = 0;
+                }
+            }
+        }
+        if (stale) {
+            snprintf(path, sizeof path, "%s/%s", dir, n);
+            unlink(path);
+        }
+    }
+    closedir(d);
+}
+
 tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st)
 {
     char *latest = NULL, **all = NULL;
@@ -113,6 +152,7 @@ tsd_code trn_restore(trn_model *m, const char *model_dir, tsd_status *st)
     tsd_code rc = ldr_checkpoint_state_read(model_dir, &latest, &all, &nall, st);
     if (rc)
         return rc;
+    remove_leftovers(model_dir, all, nall);
     ldr_bundle *b = NULL;
     if ((rc = ldr_bundle_open(latest, &b, st)))
         goto out;

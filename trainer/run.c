@@ -87,8 +87,12 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
         rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: data.train_files is empty", config_path);
         goto out;
     }
+    if (o->mode == TRN_RUN_EVALUATE && !d->n_eval_files) {
+        rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: data.eval_files is empty", config_path);
+        goto out;
+    }
     if (!(train = trn_data_read(c, 0, st)) ||
-        (d->n_eval_files && !(eval = trn_data_read(c, 1, st)))) {
+        (d->n_eval_files && o->mode != TRN_RUN_EXPORT && !(eval = trn_data_read(c, 1, st)))) {
         rc = st->code;
         goto out;
     }
@@ -108,10 +112,14 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
             fprintf(progress, "resuming from global_step %lld\n", (long long)trn_global_step(m));
     } else if (rc != TSD_NOT_FOUND) {
         goto out;
+    } else if (o->mode != TRN_RUN_TRAIN) {
+        rc = tsd_err(st, TSD_NOT_FOUND, "%s: no checkpoint in %s to %s; train first", config_path,
+                     dir, o->mode == TRN_RUN_EVALUATE ? "evaluate" : "export");
+        goto out;
     }
     rc = TSD_OK;
     int64_t summary = rcfg->save_summary_steps > 0 ? rcfg->save_summary_steps : 100;
-    if ((rc = trn_set_summary_dir(m, dir, (int)summary, st)))
+    if (o->mode == TRN_RUN_TRAIN && (rc = trn_set_summary_dir(m, dir, (int)summary, st)))
         goto out;
     int64_t n = trn_data_rows(train);
     int64_t b = d->batch_size > 0 ? d->batch_size : 32;
@@ -119,7 +127,9 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
     int64_t steps = d->max_steps > 0 ? d->max_steps : (n * epochs + b - 1) / b;
     int64_t total = d->max_steps > 0 ? INT64_MAX : n * epochs; /* rows in the stream */
     int64_t step = trn_global_step(m), first = step;
-    int64_t max_steps = o->continue_training ? step + steps : steps;
+    int64_t max_steps = o->mode != TRN_RUN_TRAIN ? step
+                        : o->continue_training   ? step + steps
+                                                 : steps;
     int64_t every = rcfg->save_checkpoints_steps;
     double every_s = rcfg->save_checkpoints_secs > 0 ? (double)rcfg->save_checkpoints_secs
                      : every > 0                     ? 0
@@ -132,7 +142,7 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
         rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
         goto out;
     }
-    if (step >= max_steps && progress)
+    if (o->mode == TRN_RUN_TRAIN && step >= max_steps && progress)
         fprintf(progress, "Skipping training since max_steps has already saved.\n");
     report(o, "training", step, max_steps, (step * b) / n + 1, 0, 0);
     double t0 = now_s(), last = 0, last_save = t0;
@@ -174,14 +184,18 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
             last = t;
         }
     }
-    if (tty)
+    if (tty && o->mode == TRN_RUN_TRAIN)
         fputc('\n', progress);
-    if ((rc = trn_save(m, dir, keep, st)))
+    if (o->mode == TRN_RUN_TRAIN && (rc = trn_save(m, dir, keep, st)))
         goto out;
-    if (eval) {
+    if (eval && o->mode != TRN_RUN_EXPORT) {
         report(o, "evaluating", trn_global_step(m), max_steps, 0, 0, 0);
         if ((rc = trn_evaluate(m, eval, 512, dir, out, st)))
             goto out;
+    }
+    if (o->mode == TRN_RUN_EVALUATE) {
+        report(o, "done", trn_global_step(m), max_steps, 0, 0, 0);
+        goto out;
     }
     report(o, "exporting", trn_global_step(m), max_steps, 0, 0, 0);
     char base[4200];

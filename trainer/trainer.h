@@ -190,8 +190,14 @@ typedef struct trn_progress {
     double examples_per_sec;
 } trn_progress;
 
+enum { TRN_RUN_TRAIN, TRN_RUN_EVALUATE, TRN_RUN_EXPORT };
+
 /** Options of one run (all optional; zero = the config's behaviour). */
 typedef struct trn_run_options {
+    /* TRN_RUN_TRAIN (0): train, evaluate, export. TRN_RUN_EVALUATE: only
+     * evaluate the latest checkpoint. TRN_RUN_EXPORT: only export it.
+     * Evaluate and export need a checkpoint (NOT_FOUND without one). */
+    int mode;
     /* Export into this directory instead of the config's export_dir_base. */
     const char *export_dir_base;
     /* Train num_epochs (or max_steps) more steps from the checkpoint's
