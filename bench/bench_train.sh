@@ -5,8 +5,8 @@
 # LogisticRegression and MLPClassifier(100,75,50,25; batch 40; same epochs)
 # on the same one-hot data (bench/sklearn_census.py), all in one invocation.
 #
-# Extra row, marked "numeric": the bundled models/census_dnn config (the
-# five numeric columns only) with the same network, batch and epochs, and
+# Extra row, marked "numeric": the bundled models/census_dnn config cut to
+# its five numeric columns, with the same network, batch and epochs, and
 # sklearn's MLP on the same five columns. It runs with the trainer as it is
 # today, while the configs above need its categorical columns.
 #
@@ -112,12 +112,13 @@ train linear "linear (LinearClassifier)" "$(prep linear "$here/bench/census/line
 train dnn "DNN 100-75-50-25 (DNNClassifier)" "$(prep dnn "$here/bench/census/dnn.config")"
 train wide_deep "wide and deep (DNNLinearCombinedClassifier)" \
     "$(prep wide_deep "$here/bench/census/wide_deep.config")"
-# the extra numeric-only row: models/census_dnn with the benchmark's network,
-# batch and checkpoint/summary cadence
+# the extra numeric-only row: models/census_dnn's numeric columns with the
+# benchmark's network, batch and checkpoint/summary cadence
 cfg=$(prep numeric "$here/models/census_dnn/trainer.config")
 sed -i -e 's/batch_size: [0-9]*/batch_size: 40/' \
     -e 's/hidden_units: \[.*\]/hidden_units: [100, 75, 50, 25]/' \
-    -e 's/save_summary_steps: [0-9]*/save_summary_steps: 1000\n  save_checkpoints_steps: 10000/' "$cfg"
+    -e 's/save_summary_steps: [0-9]*/save_summary_steps: 1000\n  save_checkpoints_steps: 10000/' \
+    -e '/^feature_columns.*\(vocabulary_list\|hash_bucket\|indicator\|embedding\)/d' "$cfg"
 train dnn_numeric "numeric: DNN 100-75-50-25, 5 numeric columns" "$cfg"
 sklearn sk_lr sk_mlp -- --features onehot --models lr,mlp
 sklearn sk_mlp_numeric -- --features numeric --models mlp
