@@ -39,6 +39,34 @@ r = json.load(open('$WORK/cls'))['results']
 sys.exit(0 if r[0][1][1] > 0.5 > r[1][1][1] and r[0][1][0] == '>50K' else 1)"
 stop_tensord
 
+# evaluate and export work on the latest checkpoint
+"$TENSORCTL" evaluate --config "$WORK/trainer.config" >"$WORK/out5" 2>"$WORK/err5"
+check "evaluate exits 0" [ $? = 0 ]
+check "evaluate: the same metrics" [ "$(grep '^eval:' "$WORK/out5")" = "$(grep '^eval:' "$WORK/out2")" ]
+"$TENSORCTL" export --config "$WORK/trainer.config" >"$WORK/out6" 2>&1
+check "export exits 0" [ $? = 0 ]
+check "one more export" [ "$(ls "$WORK/export" | grep -c '^[0-9]*$')" = 3 ]
+
+# bit-reproducible: the same seed on one thread trains the same weights
+for r in a b; do
+    mkdir -p "$WORK/rep_$r"
+    sed "s#model_dir: \"model_dir\"#model_dir: \"$WORK/rep_$r/model\"#; s#export_dir_base: \"export\"#export_dir_base: \"$WORK/rep_$r/export\"#" \
+        "$WORK/trainer.config" >"$WORK/rep_$r/trainer.config"
+    "$TENSORCTL" train --config "$WORK/rep_$r/trainer.config" >/dev/null 2>&1
+done
+check "same seed, same checkpoint bytes" cmp -s "$WORK/rep_a/model/model.ckpt-1018.data-00000-of-00001" \
+    "$WORK/rep_b/model/model.ckpt-1018.data-00000-of-00001"
+sed -i 's/tf_random_seed: 42/tf_random_seed: 43/' "$WORK/rep_b/trainer.config"
+rm -rf "$WORK/rep_b/model"
+"$TENSORCTL" train --config "$WORK/rep_b/trainer.config" >/dev/null 2>&1
+check "another seed, other weights" sh -c '! cmp -s "$1" "$2"' _ "$WORK/rep_a/model/model.ckpt-1018.data-00000-of-00001" \
+    "$WORK/rep_b/model/model.ckpt-1018.data-00000-of-00001"
+
+rm -rf "$WORK/empty_model"
+sed "s#model_dir: \"model_dir\"#model_dir: \"$WORK/empty_model\"#" "$WORK/trainer.config" >"$WORK/fresh.config"
+"$TENSORCTL" evaluate --config "$WORK/fresh.config" >"$WORK/out7" 2>&1
+check "evaluate without a checkpoint fails" contains "$WORK/out7" "no checkpoint in"
+
 printf 'data { train_files: "x.csv" }\n' > "$WORK/bad.config"
 "$TENSORCTL" train --config "$WORK/bad.config" >"$WORK/out3" 2>&1
 check "incomplete config fails" contains "$WORK/out3" "run_config.model_dir are required"
