@@ -185,6 +185,7 @@ static tsd_code run_round(job *j)
     memset(&o, 0, sizeof o);
     o.export_dir_base = j->base_path;
     o.continue_training = j->interval > 0;
+    o.skip_export_if_untrained = j->interval <= 0; /* a restart of a finished one-round job */
     o.should_stop = should_stop;
     o.on_progress = on_progress;
     o.ud = j;
@@ -200,8 +201,10 @@ static tsd_code run_round(job *j)
     pthread_mutex_lock(&t->mu);
     if (rc == TSD_OK) {
         j->s.rounds++;
-        snprintf(j->s.last_export_dir, sizeof j->s.last_export_dir, "%s", dir ? dir : "");
-        j->s.last_version = dir ? version_of(dir) : -1;
+        if (dir) { /* else: training was complete and a version exists */
+            snprintf(j->s.last_export_dir, sizeof j->s.last_export_dir, "%s", dir);
+            j->s.last_version = version_of(dir);
+        }
         j->s.metrics = met;
         j->s.has_metrics = met.n > 0;
         j->s.last_error[0] = '\0';
@@ -224,8 +227,15 @@ static tsd_code run_round(job *j)
             srv_metric_set(t->m_eval, ev, met.m[i].value);
         }
         double acc = trn_metrics_get(&met, "accuracy");
-        srv_log(SRV_LOG_INFO, "training job %s: exported version %" PRId64 " to %s%s%.4f", j->model,
-                version, dir ? dir : "", isnan(acc) ? "" : ", accuracy ", isnan(acc) ? 0.0 : acc);
+        if (dir)
+            srv_log(SRV_LOG_INFO, "training job %s: exported version %" PRId64 " to %s%s%.4f",
+                    j->model, version, dir, isnan(acc) ? "" : ", accuracy ",
+                    isnan(acc) ? 0.0 : acc);
+        else
+            srv_log(SRV_LOG_INFO,
+                    "training job %s: training was already complete; serving the existing "
+                    "versions",
+                    j->model);
         if (t->rescan)
             srv_manager_poll_once(t->mgr);
     } else if (rc == TSD_CANCELLED && stopped) {

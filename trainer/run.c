@@ -9,6 +9,7 @@
  * SavedModel. The step count alone says where a resumed run continues:
  * the epoch orders are seeded by (seed, epoch).
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +42,18 @@ static void resolve(const trn_config *c, const char *file, char *out, size_t len
         snprintf(out, len, "%s", file);
     else
         snprintf(out, len, "%s/%s", c->dir, file);
+}
+
+/* Whether dir holds a version directory (a name of digits only). */
+static int has_version(const char *dir)
+{
+    DIR *d = opendir(dir);
+    int found = 0;
+    for (struct dirent *e; d && !found && (e = readdir(d));)
+        found = e->d_name[0] && strspn(e->d_name, "0123456789") == strlen(e->d_name);
+    if (d)
+        closedir(d);
+    return found;
 }
 
 /* The rows of global batch `step` of the repeated, shuffled stream. */
@@ -197,7 +210,6 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
         report(o, "done", trn_global_step(m), max_steps, 0, 0, 0);
         goto out;
     }
-    report(o, "exporting", trn_global_step(m), max_steps, 0, 0, 0);
     char base[4200];
     if (o->export_dir_base)
         snprintf(base, sizeof base, "%s", o->export_dir_base);
@@ -205,6 +217,14 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
         resolve(c, rcfg->export_dir_base, base, sizeof base);
     else
         snprintf(base, sizeof base, "%s/export", dir);
+    if (o->skip_export_if_untrained && trn_global_step(m) == first && has_version(base)) {
+        if (progress)
+            fprintf(progress, "training was complete and %s has a version: not exported again\n",
+                    base);
+        report(o, "done", trn_global_step(m), max_steps, 0, 0, 0);
+        goto out;
+    }
+    report(o, "exporting", trn_global_step(m), max_steps, 0, 0, 0);
     rc = trn_export(m, base, export_dir, st);
     if (!rc)
         report(o, "done", trn_global_step(m), max_steps, 0, 0, 0);

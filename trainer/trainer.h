@@ -198,6 +198,10 @@ typedef struct trn_run_options {
      * evaluate the latest checkpoint. TRN_RUN_EXPORT: only export it.
      * Evaluate and export need a checkpoint (NOT_FOUND without one). */
     int mode;
+    /* When the run trains no step (training was already complete) and the
+     * export base already holds a version, do not export the same weights
+     * again: *export_dir stays NULL. */
+    int skip_export_if_untrained;
     /* Export into this directory instead of the config's export_dir_base. */
     const char *export_dir_base;
     /* Train num_epochs (or max_steps) more steps from the checkpoint's

@@ -12,6 +12,7 @@
 #   census_long  a long run: progress while running, :stop saves a
 #                checkpoint, :start resumes from it, SIGTERM stops it with a
 #                checkpoint and tensord exits 0.
+# A restart with the finished census job exports nothing new.
 # Also: 404 for an unknown model and for a model without a job, a temp-*
 # directory in a base path is not a version, /readyz fails while a job has
 # not exported yet, Prometheus training metrics.
@@ -256,4 +257,24 @@ check "job stopped on SIGTERM" contains "$WORK/tensord.log" "training job census
 S3=$(sed -n 's/.*training job census_long: training stopped at global_step \([0-9]*\).*/\1/p' "$WORK/tensord.log" | tail -1)
 check "SIGTERM checkpoint written" grep -q "^model_checkpoint_path: \"model.ckpt-$S3\"" "$WORK/census_long/model_dir/checkpoint"
 check "SIGTERM checkpoint beyond the first stop" [ "${S3:-0}" -gt "$S2" ]
+
+# ---- a restart: the finished one-round job does not export the same weights again
+NV=$(ls "$WORK/census/serving" | grep -c '^[0-9][0-9]*$')
+cat > "$WORK/models2.config" <<EOF
+model_config_list {
+  config {
+    name: 'census' base_path: '$WORK/census/serving' model_platform: 'tensorflow'
+    training_job { config: '$WORK/census/trainer.config' }
+  }
+}
+EOF
+start_tensord --model_config_file="$WORK/models2.config" --file_system_poll_wait_seconds=1 \
+    || { summary; exit 1; }
+wait_json /v1/training/census 'b["state"] == "done"' 30
+check "restarted job: done" json_eq 'b["state"] == "done"'
+check "no new version for the same weights" [ "$(ls "$WORK/census/serving" | grep -c '^[0-9][0-9]*$')" = "$NV" ]
+check "logged as complete" contains "$WORK/tensord.log" "training was already complete"
+http GET /readyz
+check "ready on the existing version" [ "$HTTP_CODE" = 200 ]
+stop_tensord
 summary
