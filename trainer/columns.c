@@ -454,7 +454,8 @@ static const char *lookup(ctx *x, const char *scope, const char *params, sparse 
         trn_gb_type(b, g, "Taxis", I32);
         trn_gb_int(b, g, "batch_dims", 0);
         static const int32_t col1[2] = {-1, 1};
-        const char *w = trn_gb_reshape(b, trn_gb_name(b, "%s/weights", scope), s.w, F32, col1, 2);
+        const char *w =
+            trn_gb_reshape(b, trn_gb_name(b, "%s/id_weights", scope), s.w, F32, col1, 2);
         data = trn_gb_op2(b, trn_gb_name(b, "%s/weighted", scope), "Mul", gn, w, F32);
         eng_node *sh = trn_gb_add(b, trn_gb_name(b, "%s/n_shape", scope), "Shape", &s.val, 1);
         trn_gb_type(b, sh, "T", I64);

@@ -378,7 +378,7 @@ static tsd_code resolve_refs(trn_config *c, tsd_status *st)
                 leaf[b - 1] = t;
             }
         size_t at = 0;
-        for (int s = 0; s < col->nsrc; s++)
+        for (int s = 0; s < col->nsrc && at < sizeof col->name; s++)
             at += (size_t)snprintf(col->name + at, sizeof col->name - at, "%s%s", s ? "_X_" : "",
                                    leaf[s]);
         if (at >= sizeof col->name)

@@ -269,6 +269,11 @@ static void test_column_semantics(void **state)
              "feature_columns { name: \"c\" identity { num_buckets: 5 default_value: 0 "
              "has_default_value: true } }");
     expect_rows("identity", "linear/linear_model/c/weights", (const int64_t[]){0, 2}, 2);
+    /* weighted: ids 2 (weight 0.5) and 3 (weight -1: pruned, as weights <= 0 are) */
+    one_step("weighted", "a,x,2,0.5,1\na,x,3,-1,1\n",
+             "feature_columns { name: \"c\" part: \"none\" identity { num_buckets: 5 } }\n"
+             "feature_columns { weighted { categorical: \"c\" weight_feature_key: \"n\" } }");
+    expect_rows("weighted", "linear/linear_model/c_weighted_by_n/weights", (const int64_t[]){2}, 1);
     /* the three-way cross of TF's sparse_cross_op_test: 100 buckets -> 83 */
     one_step("cross", "batch1-FC1-F1,batch1-FC2-F1,batch1-FC3-F1,0,1\n",
              "feature_columns { crossed { keys: [\"a\", \"b\", \"c\"] hash_bucket_size: 100 } }");
