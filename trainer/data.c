@@ -16,6 +16,7 @@
  * continues the same sequence.
  */
 #include <errno.h>
+#include <glob.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -542,6 +543,55 @@ static tsd_code concat(trn_data *d, const trn_data *part, tsd_status *st)
     return TSD_OK;
 }
 
+/* The files: each entry resolved against the config's directory, glob
+ * patterns ("data/part-*.csv") expanded in sorted order, so a continuous
+ * training job sees files added since its last round. */
+static tsd_code expand_files(const trn_config *c, char *const *in, size_t n, char ***out,
+                             size_t *nout, tsd_status *st)
+{
+    *out = NULL;
+    *nout = 0;
+    size_t cap = 0;
+    char path[4096];
+    for (size_t i = 0; i < n; i++) {
+        resolve(c, in[i], path, sizeof path);
+        glob_t g = {0};
+        int pattern = strpbrk(in[i], "*?[") != NULL;
+        if (pattern) {
+            int r = glob(path, 0, NULL, &g);
+            if (r != 0) {
+                globfree(&g);
+                return tsd_err(st, TSD_NOT_FOUND, "%s: no file matches %s", c->path, path);
+            }
+        }
+        size_t k = pattern ? g.gl_pathc : 1;
+        for (size_t j = 0; j < k; j++) {
+            if (*nout == cap) {
+                cap = cap ? 2 * cap : 16;
+                char **o = realloc(*out, cap * sizeof *o);
+                if (!o) {
+                    globfree(&g);
+                    return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+                }
+                *out = o;
+            }
+            if (!((*out)[(*nout)++] = strdup(pattern ? g.gl_pathv[j] : path))) {
+                globfree(&g);
+                return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+            }
+        }
+        globfree(&g);
+    }
+    return TSD_OK;
+}
+
+static void free_files(char **f, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(f[i]);
+    free(f);
+}
+
 trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
 {
     const Tensord__DataConfig *dc = c->pb->data;
@@ -550,8 +600,14 @@ trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
         tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
         return NULL;
     }
-    char **files = eval ? dc->eval_files : dc->train_files;
-    size_t n = eval ? dc->n_eval_files : dc->n_train_files;
+    char **files = NULL;
+    size_t n = 0;
+    if (expand_files(c, eval ? dc->eval_files : dc->train_files,
+                     eval ? dc->n_eval_files : dc->n_train_files, &files, &n, st)) {
+        free_files(files, n);
+        trn_data_free(d);
+        return NULL;
+    }
     int tfrecord = strcmp(dc->format, "tfrecord") == 0 || (!*dc->format && !dc->n_column_names);
     size_t threads = dc->reader_threads > 1 ? (size_t)dc->reader_threads : 1;
     if (threads > n)
@@ -593,6 +649,7 @@ trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
         free(rs);
         free(tids);
     }
+    free_files(files, n);
     if (!rc)
         rc = finish(d, st);
     if (rc) {

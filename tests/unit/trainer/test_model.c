@@ -781,6 +781,37 @@ static void test_reader_threads(void **state)
     trn_data_free(d[1]);
 }
 
+/* train_files patterns expand in sorted order; a pattern matching nothing fails. */
+static void test_file_patterns(void **state)
+{
+    (void)state;
+    tsd_status st = TSD_STATUS_INIT;
+    const char *pats[2] = {"datasets/census/adult.*.csv", "datasets/census/nothing-*.csv"};
+    for (int k = 0; k < 2; k++) {
+        char *text = NULL;
+        assert_true(asprintf(&text,
+                             "data { train_files: \"%s\"\n%s }\n"
+                             "feature_columns { name: \"age\" numeric {} }\n"
+                             "estimator { type: \"LinearClassifier\" }\n"
+                             "run_config { model_dir: \"m\" }\n",
+                             tsd_test_path(pats[k]), census_columns) > 0);
+        trn_config *c = trn_config_parse(text, strlen(text), tmp, &st);
+        free(text);
+        assert_non_null(c);
+        trn_data *d = trn_data_read(c, 0, &st);
+        if (k == 0) {
+            assert_non_null(d);
+            assert_int_equal(trn_data_rows(d), 32561 + 16281); /* adult.data, then adult.test */
+            assert_true(trn_data_label(d, 32561 + 2) == trn_data_label(census_test, 2));
+            trn_data_free(d);
+        } else {
+            assert_null(d);
+            assert_non_null(strstr(st.msg, "no file matches"));
+        }
+        trn_config_free(c);
+    }
+}
+
 static void expect_bad(const char *text, const char *msg)
 {
     tsd_status st = TSD_STATUS_INIT;
@@ -850,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_multiclass_tfrecord),
         cmocka_unit_test(test_regression),
         cmocka_unit_test(test_reader_threads),
+        cmocka_unit_test(test_file_patterns),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
