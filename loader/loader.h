@@ -67,13 +67,12 @@ const ldr_bundle_entry *ldr_bundle_find(const ldr_bundle *b, const char *key);
  * Read an entry's tensor, verifying size and CRC32C. *out owns its storage
  * (free with eng_tensor_free_data).
  */
-tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *out,
-                         tsd_status *st);
+tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *out, tsd_status *st);
 
 /** A parsed "shape_and_slice" spec: "51 100 0,51:0,100" (or "" = whole). */
 typedef struct ldr_slice_spec {
-    int rank;                     /* 0 when the spec is empty */
-    int64_t full[ENG_MAX_RANK];   /* full shape */
+    int rank;                   /* 0 when the spec is empty */
+    int64_t full[ENG_MAX_RANK]; /* full shape */
     int64_t start[ENG_MAX_RANK];
     int64_t length[ENG_MAX_RANK]; /* -1 = whole dimension ("-") */
 } ldr_slice_spec;
@@ -122,8 +121,8 @@ void ldr_bundle_writer_free(ldr_bundle_writer *w);
  * model_checkpoint_path then every all_model_checkpoint_paths entry, paths
  * relative to dir) atomically: temporary file, fsync, rename, fsync dir.
  */
-tsd_code ldr_checkpoint_state_write(const char *dir, const char *latest,
-                                    const char *const *all, size_t nall, tsd_status *st);
+tsd_code ldr_checkpoint_state_write(const char *dir, const char *latest, const char *const *all,
+                                    size_t nall, tsd_status *st);
 
 /**
  * Read dir/checkpoint: *latest = model_checkpoint_path made absolute (malloc'ed),
@@ -205,9 +204,9 @@ typedef struct ldr_saved_model ldr_saved_model;
 /** A signature's tensor: map key, graph tensor name, declared dtype/shape. */
 typedef struct ldr_tensor_info {
     const char *key;
-    const char *name;   /* "x:0"; NULL for sparse (coo) tensors */
-    eng_dtype dtype;    /* as declared (may be wrong: trust the graph) */
-    eng_shape shape;    /* rank -1 = unknown rank */
+    const char *name; /* "x:0"; NULL for sparse (coo) tensors */
+    eng_dtype dtype;  /* as declared (may be wrong: trust the graph) */
+    eng_shape shape;  /* rank -1 = unknown rank */
 } ldr_tensor_info;
 
 /** A SignatureDef; inputs and outputs sorted by key. */
@@ -222,16 +221,16 @@ typedef struct ldr_signature {
 
 /** A graph variable and where its value lives in the checkpoint. */
 typedef struct ldr_var_binding {
-    const char *node;   /* VariableV2 / VarHandleOp node name in the graph */
-    const char *key;    /* bundle key */
-    const char *slice;  /* shape_and_slice spec ("" = whole tensor) */
+    const char *node;  /* VariableV2 / VarHandleOp node name in the graph */
+    const char *key;   /* bundle key */
+    const char *slice; /* shape_and_slice spec ("" = whole tensor) */
 } ldr_var_binding;
 
 /** An asset: the tensor fed with its path at load time. */
 typedef struct ldr_asset {
-    const char *tensor;    /* "Const:0" */
-    const char *filename;  /* "foo.txt" */
-    const char *path;      /* "<dir>/assets/foo.txt" */
+    const char *tensor;   /* "Const:0" */
+    const char *filename; /* "foo.txt" */
+    const char *path;     /* "<dir>/assets/foo.txt" */
 } ldr_asset;
 
 /**
@@ -282,11 +281,18 @@ ldr_bundle *ldr_saved_model_bundle(ldr_saved_model *sm, tsd_status *st);
 
 typedef struct ldr_model ldr_model;
 
+/**
+ * The engine host that reads files from the local file system (table
+ * initializers from text files, as SavedModel assets or a trainer's
+ * vocabulary files), refusing huge ones.
+ */
+const eng_host *ldr_file_host(void);
+
 /** Options for ldr_model_load. */
 typedef struct ldr_load_options {
     const char *const *tags; /* NULL = {"serve"} */
     int ntags;
-    const char *name;        /* context for messages, e.g. "model census v3" */
+    const char *name; /* context for messages, e.g. "model census v3" */
 } ldr_load_options;
 
 /**

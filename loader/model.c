@@ -32,8 +32,7 @@ struct ldr_model {
 };
 
 /* eng_host.read_file: whole file via stdio, refusing huge files. */
-static tsd_code host_read_file(void *ud, const char *path, char **data, size_t *len,
-                               tsd_status *st)
+static tsd_code host_read_file(void *ud, const char *path, char **data, size_t *len, tsd_status *st)
 {
     (void)ud;
     *data = NULL;
@@ -78,6 +77,11 @@ static tsd_code host_read_file(void *ud, const char *path, char **data, size_t *
 }
 
 static const eng_host model_host = {NULL, host_read_file};
+
+const eng_host *ldr_file_host(void)
+{
+    return &model_host;
+}
 
 /* Drop a leading "model <name>: " the engine put in, so the caller's own
  * context is not repeated. */
@@ -182,8 +186,8 @@ static tsd_code compile_plans(ldr_model *m, tsd_status *st)
         }
         eng_plan *p = NULL;
         if (rc == TSD_OK) {
-            eng_plan_spec spec = {names, (int)sig->ninputs, names + sig->ninputs,
-                                  (int)sig->noutputs, NULL, 0};
+            eng_plan_spec spec = {
+                names, (int)sig->ninputs, names + sig->ninputs, (int)sig->noutputs, NULL, 0};
             p = eng_plan_compile(m->sess, &spec, st);
             if (!p) {
                 if (st->code == TSD_OK)
@@ -207,8 +211,7 @@ static tsd_code load_steps(ldr_model *m, tsd_status *st)
     const Tensorflow__MetaGraphDef *mg = ldr__saved_model_meta_graph(m->sm);
     if (!mg || !mg->graph_def)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "the MetaGraphDef has no graph");
-    const Tensorflow__OpList *ops =
-        mg->meta_info_def ? mg->meta_info_def->stripped_op_list : NULL;
+    const Tensorflow__OpList *ops = mg->meta_info_def ? mg->meta_info_def->stripped_op_list : NULL;
     eng_graph *g;
     if (ldr__graph_import(mg->graph_def, ops, &g, st) != TSD_OK)
         return tsd_status_prefix(st, "importing the graph");
@@ -218,8 +221,8 @@ static tsd_code load_steps(ldr_model *m, tsd_status *st)
     const char **asset_feeds = calloc(na ? na : 1, sizeof *asset_feeds);
     eng_str *paths = calloc(na ? na : 1, sizeof *paths);
     int nfeeds = 0;
-    tsd_code rc = asset_feeds && paths ? TSD_OK
-                                       : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    tsd_code rc =
+        asset_feeds && paths ? TSD_OK : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 0; rc == TSD_OK && i < na; i++) {
         const ldr_asset *a = ldr_saved_model_asset(m->sm, i);
         char node[512];
@@ -269,8 +272,8 @@ tsd_code ldr_model_load(const char *dir, const ldr_load_options *opt, ldr_model 
         free(m);
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     }
-    tsd_code rc = ldr_saved_model_open(dir, opt ? opt->tags : NULL, opt ? opt->ntags : 0,
-                                       &m->sm, st);
+    tsd_code rc =
+        ldr_saved_model_open(dir, opt ? opt->tags : NULL, opt ? opt->ntags : 0, &m->sm, st);
     if (rc == TSD_OK)
         rc = load_steps(m, st);
     if (rc != TSD_OK) {

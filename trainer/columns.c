@@ -210,27 +210,59 @@ static const char *vocab_lookup(ctx *x, const trn_col *col, const char *scope, c
     trn_gb_str(b, t, "container", "");
     trn_gb_str(b, t, "shared_name", "");
     trn_gb_bool(b, t, "use_node_name_sharing", 0);
-    const char *keys;
-    if (kt == STR) {
-        keys = trn_gb_strs(b, trn_gb_name(b, "%s/keys", scope), (const char *const *)col->vocab,
-                           col->nvocab);
-    } else {
-        int64_t *kv = calloc((size_t)col->nvocab, sizeof *kv);
-        for (int64_t i = 0; kv && i < col->nvocab; i++)
-            kv[i] = strtoll(col->vocab[i], NULL, 10);
-        keys = trn_gb_i64(b, trn_gb_name(b, "%s/keys", scope), kv, col->nvocab);
-        free(kv);
-    }
-    int64_t *iv = calloc((size_t)col->nvocab, sizeof *iv);
-    for (int64_t i = 0; iv && i < col->nvocab; i++)
-        iv[i] = i;
-    const char *values = trn_gb_i64(b, trn_gb_name(b, "%s/values", scope), iv, col->nvocab);
-    free(iv);
     const char *init = trn_gb_name(b, "%s/table_init", scope);
-    eng_node *in =
-        trn_gb_add(b, init, "InitializeTableV2", (const char *[]){table, keys, values}, 3);
-    trn_gb_type(b, in, "Tkey", kt);
-    trn_gb_type(b, in, "Tval", I64);
+    if (col->vocab_path && kt == STR) { /* the file itself, a SavedModel asset */
+        const char *base = strrchr(col->vocab_path, '/');
+        base = base ? base + 1 : col->vocab_path;
+        /* training reads the file where it is; an export names the asset,
+         * whose path the loader feeds into this tensor */
+        const char *fname = trn_gb_name(b, "%s/vocabulary_file", scope);
+        trn_gb_strs(b, fname, x->vars ? (const char *const *)&col->vocab_path : &base, -1);
+        eng_node *in =
+            trn_gb_add(b, init, "InitializeTableFromTextFileV2", (const char *[]){table, fname}, 2);
+        trn_gb_int(b, in, "key_index", -2);   /* the whole line */
+        trn_gb_int(b, in, "value_index", -1); /* the line number */
+        trn_gb_int(b, in, "vocab_size", col->nvocab);
+        trn_gb_str(b, in, "delimiter", "\t");
+        trn_gb_int(b, in, "offset", 0);
+        if (!b->failed && x->out) {
+            trn_graph_names *o = x->out;
+            char **at = realloc(o->asset_tensors, (size_t)(o->nassets + 1) * sizeof *at);
+            if (at)
+                o->asset_tensors = at;
+            const char **f =
+                at ? realloc(o->asset_files, (size_t)(o->nassets + 1) * sizeof *f) : NULL;
+            if (!f) {
+                tsd_err(b->st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+                b->failed = 1;
+                return "";
+            }
+            o->asset_files = f;
+            at[o->nassets] = (char *)trn_gb_name(b, "%s:0", fname);
+            f[o->nassets++] = col->vocab_path;
+        }
+    } else {
+        const char *keys;
+        if (kt == STR) {
+            keys = trn_gb_strs(b, trn_gb_name(b, "%s/keys", scope), (const char *const *)col->vocab,
+                               col->nvocab);
+        } else {
+            int64_t *kv = calloc((size_t)col->nvocab, sizeof *kv);
+            for (int64_t i = 0; kv && i < col->nvocab; i++)
+                kv[i] = strtoll(col->vocab[i], NULL, 10);
+            keys = trn_gb_i64(b, trn_gb_name(b, "%s/keys", scope), kv, col->nvocab);
+            free(kv);
+        }
+        int64_t *iv = calloc((size_t)col->nvocab, sizeof *iv);
+        for (int64_t i = 0; iv && i < col->nvocab; i++)
+            iv[i] = i;
+        const char *values = trn_gb_i64(b, trn_gb_name(b, "%s/values", scope), iv, col->nvocab);
+        free(iv);
+        eng_node *in =
+            trn_gb_add(b, init, "InitializeTableV2", (const char *[]){table, keys, values}, 3);
+        trn_gb_type(b, in, "Tkey", kt);
+        trn_gb_type(b, in, "Tval", I64);
+    }
     if (!b->failed && x->out) {
         char **ti = realloc(x->out->table_inits, (size_t)(x->out->ntable_inits + 1) * sizeof *ti);
         if (!ti) {

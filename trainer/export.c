@@ -345,6 +345,36 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
     snprintf(tmp, sizeof tmp, "%s/temp-%lld", export_dir_base, ts);
     if (!rc && (mkdir(tmp, 0755) != 0 && errno != EEXIST))
         rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", tmp, strerror(errno));
+    /* assets: the vocabulary files, under their base names */
+    Tensorflow__AssetFileDef *afd = calloc((size_t)gn.nassets + 1, sizeof *afd);
+    Tensorflow__AssetFileDef **afdp = calloc((size_t)gn.nassets + 1, sizeof *afdp);
+    Tensorflow__TensorInfo *ati = calloc((size_t)gn.nassets + 1, sizeof *ati);
+    if (!rc && (!afd || !afdp || !ati))
+        rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    snprintf(path, sizeof path, "%s/assets", tmp);
+    if (!rc && gn.nassets && mkdir(path, 0755) != 0 && errno != EEXIST)
+        rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", path, strerror(errno));
+    for (int i = 0; !rc && i < gn.nassets; i++) {
+        const char *base = strrchr(gn.asset_files[i], '/');
+        base = base ? base + 1 : gn.asset_files[i];
+        char *bytes = NULL;
+        size_t len = 0;
+        if (ldr_file_host()->read_file(NULL, gn.asset_files[i], &bytes, &len, st)) {
+            rc = st->code;
+            break;
+        }
+        snprintf(path, sizeof path, "%s/assets/%s", tmp, base);
+        rc = write_file(path, bytes, len, st);
+        free(bytes);
+        tensorflow__asset_file_def__init(&afd[i]);
+        tensorflow__tensor_info__init(&ati[i]);
+        ati[i].encoding_case = TENSORFLOW__TENSOR_INFO__ENCODING_NAME;
+        ati[i].name = gn.asset_tensors[i];
+        ati[i].dtype = TENSORFLOW__DATA_TYPE__DT_STRING;
+        afd[i].tensor_info = &ati[i];
+        afd[i].filename = (char *)base;
+        afdp[i] = &afd[i];
+    }
     snprintf(path, sizeof path, "%s/variables", tmp);
     if (!rc && mkdir(path, 0755) != 0 && errno != EEXIST)
         rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot create: %s", path, strerror(errno));
@@ -413,6 +443,8 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
         mg.meta_info_def = &info;
         mg.graph_def = gd;
         mg.saver_def = &saver;
+        mg.n_asset_file_def = (size_t)gn.nassets;
+        mg.asset_file_def = afdp;
         mg.n_signature_def = (size_t)ns;
         mg.signature_def = sep;
         if (gn.ntable_inits) {
@@ -447,6 +479,11 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
     free(vars);
     free(types);
     free(gn.table_inits);
+    free(gn.asset_tensors);
+    free(gn.asset_files);
+    free(afd);
+    free(afdp);
+    free(ati);
     trn_gb_free(&tb);
     eng_graph_free(g);
     return rc;

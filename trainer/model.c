@@ -320,11 +320,15 @@ static tsd_code build(trn_model *m, trn_gb *b, tsd_status *st)
         trn__build_predictions(b, c, gn.logits, &m->pred_name) ||
         trn__build_loss(b, c, gn.logits, "labels", "weights", &per, &loss)) {
         free(gn.table_inits);
+        free(gn.asset_tensors);
+        free(gn.asset_files);
         return st->code;
     }
     m->per_example = per;
     m->table_inits = gn.table_inits;
     m->ntable_inits = gn.ntable_inits;
+    free(gn.asset_tensors); /* the export builds its own graph and lists its assets */
+    free(gn.asset_files);
     /* gradients of the loss w.r.t. every model variable's read */
     int nmodel = m->vars.n;
     const char **xs = calloc((size_t)nmodel, sizeof *xs);
@@ -390,7 +394,7 @@ trn_model *trn_model_new(const trn_config *c, const trn_data *train, tsd_status 
         trn_model_free(m);
         return NULL;
     }
-    m->sess = eng_session_new(g, "trainer", NULL, st);
+    m->sess = eng_session_new(g, "trainer", ldr_file_host(), st); /* vocabulary files */
     if (!m->sess || init_vars(m, st))
         goto fail;
     if (m->ntable_inits) {

@@ -56,8 +56,13 @@ const char *trn__var(trn_gb *b, trn_vars *vars, const char *name, eng_dtype dt, 
 /** Names the model graph exposes. */
 typedef struct trn_graph_names {
     const char *logits; /* [B, logits_dim] */
-    char **table_inits; /* InitializeTableV2 nodes (malloc'ed array of pool names) */
+    char **table_inits; /* table initializer nodes (malloc'ed array of pool names) */
     int ntable_inits;
+    /* vocabulary files: the string Const each initializer reads its path
+     * from ("x:0") and the file (malloc'ed arrays of pool / config strings) */
+    char **asset_tensors;
+    const char **asset_files;
+    int nassets;
 } trn_graph_names;
 
 /**

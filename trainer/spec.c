@@ -41,6 +41,7 @@ void trn_config_free(trn_config *c)
         for (int64_t k = 0; k < c->cols[i].nvocab; k++)
             free(c->cols[i].vocab[k]);
         free(c->cols[i].vocab);
+        free(c->cols[i].vocab_path);
         free(c->cols[i].mean);
         free(c->cols[i].std);
     }
@@ -135,6 +136,8 @@ static tsd_code read_vocab_file(trn_config *c, trn_col *col, const Tensord__Voca
                      col->name, (long long)v->vocabulary_size, path, n);
     if (!rc)
         rc = set_vocab(col, words, n, c->path, st);
+    if (!rc && !(col->vocab_path = strdup(path)))
+        rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 0; i < n; i++)
         free(words[i]);
     free(words);

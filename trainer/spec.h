@@ -48,7 +48,8 @@ typedef struct trn_col {
     float *mean, *std; /* [shape] normalizer statistics (set by the model) */
     const float *bounds;
     int nbounds;
-    char **vocab; /* vocabulary (owned copies) */
+    char **vocab;     /* vocabulary (owned copies) */
+    char *vocab_path; /* vocabulary_file (string keys): its resolved path, a table asset */
     int64_t nvocab, default_id, num_oov;
     uint64_t hash_key;
     int src[TRN_MAX_CROSS]; /* crossed: column index, or -1 for raw[i] */

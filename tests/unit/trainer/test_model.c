@@ -561,6 +561,72 @@ static void test_export(void **state)
     trn_model_free(m);
 }
 
+/* A vocabulary_file column: the table reads the file (InitializeTableFromTextFileV2),
+ * the export carries it as an asset, and the served model answers what the
+ * trainer predicts. */
+static void test_vocab_file_asset(void **state)
+{
+    (void)state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/relationship.txt", tmp);
+    const char *words = "Husband\nNot-in-family\nWife\nOwn-child\nUnmarried\nOther-relative\n";
+    assert_int_equal(tsd_test_write_file(path, words, strlen(words)), 0);
+    char *text = NULL;
+    assert_true(asprintf(&text,
+                         "data { train_files: \"%s\"\n%s batch_size: 64 max_steps: 100 }\n"
+                         "feature_columns { name: \"relationship\" vocabulary_file { "
+                         "vocabulary_file: \"relationship.txt\" num_oov_buckets: 1 } }\n"
+                         "estimator { type: \"LinearClassifier\" }\n"
+                         "run_config { model_dir: \"vocab_model\" }\n",
+                         tsd_test_path("datasets/census/adult.data.csv"), census_columns) > 0);
+    tsd_status st = TSD_STATUS_INIT;
+    trn_config *c = trn_config_parse(text, strlen(text), tmp, &st);
+    free(text);
+    if (!c)
+        fail_msg("config: %s", st.msg);
+    trn_data *d = trn_data_read(c, 0, &st);
+    trn_model *m = trn_model_new(c, d, &st);
+    if (!m)
+        fail_msg("model: %s", st.msg);
+    train(m, d, 64, 1);
+    float want[8];
+    assert_int_equal(trn_predict(m, census_test, 0, 8, want, &st), TSD_OK);
+    char base[512], *dir = NULL;
+    snprintf(base, sizeof base, "%s/vocab_export", tmp);
+    if (trn_export(m, base, &dir, &st) != TSD_OK)
+        fail_msg("export: %s", st.msg);
+    char asset[700];
+    snprintf(asset, sizeof asset, "%s/assets/relationship.txt", dir);
+    size_t len;
+    char *copy = tsd_test_read_file(asset, &len);
+    assert_non_null(copy);
+    assert_int_equal(len, strlen(words));
+    assert_memory_equal(copy, words, len);
+    free(copy);
+    ldr_model *lm = NULL;
+    ldr_load_options lo = {NULL, 0, "vocab"};
+    if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
+        fail_msg("load: %s", st.msg);
+    assert_int_equal(ldr_saved_model_num_assets(ldr_model_saved_model(lm)), 1);
+    const eng_plan *p = ldr_model_plan(lm, "serving_default", &st);
+    eng_call *call = eng_call_new();
+    eng_tensor in = {.dtype = ENG_DT_STRING,
+                     .rank = 1,
+                     .data = (void *)trn__data_examples(census_test),
+                     .nbytes = 8 * sizeof(eng_str)};
+    in.dims[0] = 8;
+    eng_tensor out[2];
+    assert_int_equal(eng_plan_run(p, call, &in, out, &st), TSD_OK);
+    for (int i = 0; i < 8; i++)
+        assert_true(fabsf(((const float *)out[1].data)[2 * i + 1] - want[i]) < 1e-6f);
+    eng_call_free(call);
+    ldr_model_free(lm);
+    free(dir);
+    trn_model_free(m);
+    trn_data_free(d);
+    trn_config_free(c);
+}
+
 /* ---- other heads ---------------------------------------------------------------------- */
 
 /* A tf.Example with float x, y, string s and int64 label. */
@@ -882,6 +948,7 @@ int main(void)
         cmocka_unit_test(test_regression),
         cmocka_unit_test(test_reader_threads),
         cmocka_unit_test(test_file_patterns),
+        cmocka_unit_test(test_vocab_file_asset),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
