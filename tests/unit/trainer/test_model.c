@@ -764,7 +764,8 @@ static void test_multiclass_tfrecord(void **state)
     trn_config_free(c);
 }
 
-/* y = 2x + 1 (+ noise) learned by a LinearRegressor with SGD. */
+/* y = 2x + 1 (+ noise) learned by a LinearRegressor with SGD; rows of
+ * weight 0 (wild outliers) do not count, in training or in the metrics. */
 static void test_regression(void **state)
 {
     (void)state;
@@ -774,11 +775,13 @@ static void test_regression(void **state)
     uint64_t rng = 3;
     for (int i = 0; i < 2000; i++) {
         double x = uniform(&rng) * 4 - 2;
-        fprintf(f, "%.6f,%.6f\n", x, 2 * x + 1 + (uniform(&rng) - 0.5) * 0.1);
+        fprintf(f, "%.6f,%.6f,1\n", x, 2 * x + 1 + (uniform(&rng) - 0.5) * 0.1);
+        if (i % 10 == 0) /* outliers of weight 0: they must not move the fit */
+            fprintf(f, "%.6f,%.6f,0\n", x, -50.0);
     }
     fclose(f);
-    const char *text = "data { train_files: \"line.csv\" column_names: [\"x\", \"y\"] "
-                       "label_column: \"y\" batch_size: 20 }\n"
+    const char *text = "data { train_files: \"line.csv\" column_names: [\"x\", \"y\", \"w\"] "
+                       "label_column: \"y\" weight_column: \"w\" batch_size: 20 }\n"
                        "feature_columns { name: \"x\" numeric {} }\n"
                        "estimator { type: \"LinearRegressor\" optimizer { type: \"SGD\" "
                        "learning_rate: 0.1 } }\nrun_config { model_dir: \"line\" }\n";
