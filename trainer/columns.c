@@ -1,11 +1,9 @@
 /*
- * columns.c - the forward graph: the parsing input (ParseExample over the
- * parse spec, keys sorted), the feature columns with TensorFlow's semantics
- * (formats: feature columns), the linear model (weighted sums of
- * categorical ids, matmuls of dense columns, bias) and the DNN (input layer
- * of dense columns sorted by name, hidden layers, logits), and the
- * DNNLinearCombined sum. Standard TensorFlow ops only, so the exported
- * graph is one TensorFlow Serving loads.
+ * columns.c - the parsing input (ParseExample over the parse spec, keys
+ * sorted) and the feature columns with TensorFlow's semantics (formats:
+ * feature columns), as graph nodes the model parts (forward.c) consume.
+ * Standard TensorFlow ops only, so the exported graph is one TensorFlow
+ * Serving loads.
  *
  * Categorical columns become sparse ids (indices [N,2] int64, values [N]
  * int64, dense_shape [2] int64): vocabulary lookups through a HashTableV2
@@ -21,33 +19,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "trainer/model_int.h"
+#include "trainer/columns_int.h"
 
 #define I64 ENG_DT_INT64
 #define I32 ENG_DT_INT32
 #define F32 ENG_DT_FLOAT
 #define STR ENG_DT_STRING
 
-typedef struct sparse {
-    const char *ind, *val, *shape, *w; /* w: weights [N] or NULL */
-    int may_be_negative;               /* ids that must be pruned */
-} sparse;
-
-typedef struct ctx {
-    trn_gb *b;
-    const trn_config *c;
-    trn_vars *vars;
-    const char *batch; /* scalar int32 batch size */
-    const char **dense;
-    sparse *parsed; /* per parse-spec feature */
-    sparse *ids;    /* per column, once built */
-    int *built;
-    trn_graph_names *out;
-    int ntables;
-} ctx;
-
 /* A column name as a variable scope: [A-Za-z0-9_.-] kept, others '_'. */
-static void sanitize(const char *in, char *out, size_t len)
+void trn__col_sanitize(const char *in, char *out, size_t len)
 {
     size_t i = 0;
     for (; in[i] && i + 1 < len; i++) {
@@ -61,7 +41,7 @@ static void sanitize(const char *in, char *out, size_t len)
 
 /* ---- parsing ---------------------------------------------------------------------- */
 
-static tsd_code parse(ctx *x, const char *examples)
+tsd_code trn__cols_parse(trn_cols *x, const char *examples)
 {
     trn_gb *b = x->b;
     const trn_config *c = x->c;
@@ -149,7 +129,7 @@ static tsd_code parse(ctx *x, const char *examples)
     return b->failed ? b->st->code : TSD_OK;
 }
 
-static int feature_index(const trn_config *c, const char *key)
+int trn__feature_index(const trn_config *c, const char *key)
 {
     for (int i = 0; i < c->nfeatures; i++)
         if (strcmp(c->features[i].key, key) == 0)
@@ -160,7 +140,7 @@ static int feature_index(const trn_config *c, const char *key)
 /* ---- categorical ids -------------------------------------------------------------- */
 
 /* Keep the entries of s whose id >= 0 (and weight > 0): sparse_retain. */
-static sparse prune(ctx *x, const char *scope, sparse s)
+static trn_sparse prune(trn_cols *x, const char *scope, trn_sparse s)
 {
     trn_gb *b = x->b;
     const char *zero = trn_gb_si64(b, trn_gb_name(b, "%s/zero", scope), 0);
@@ -178,7 +158,7 @@ static sparse prune(ctx *x, const char *scope, sparse s)
     static const int32_t flat[1] = {-1};
     const char *keep = trn_gb_reshape(b, trn_gb_name(b, "%s/Reshape", scope), where, I64, flat, 1);
     const char *axis = trn_gb_si32(b, trn_gb_name(b, "%s/axis", scope), 0);
-    sparse r = s;
+    trn_sparse r = s;
     const char *src[3] = {s.val, s.ind, s.w};
     const char **dst[3] = {&r.val, &r.ind, &r.w};
     eng_dtype types[3] = {I64, I64, F32};
@@ -199,7 +179,8 @@ static sparse prune(ctx *x, const char *scope, sparse s)
 }
 
 /* A vocabulary lookup table and its initializer. */
-static const char *vocab_lookup(ctx *x, const trn_col *col, const char *scope, const char *vals)
+static const char *vocab_lookup(trn_cols *x, const trn_col *col, const char *scope,
+                                const char *vals)
 {
     trn_gb *b = x->b;
     eng_dtype kt = col->dtype;
@@ -283,7 +264,7 @@ static const char *vocab_lookup(ctx *x, const trn_col *col, const char *scope, c
 }
 
 /* StringToHashBucketFast over string values (int64 values go through AsString). */
-static const char *hash_bucket(ctx *x, const char *scope, const char *vals, eng_dtype dt,
+static const char *hash_bucket(trn_cols *x, const char *scope, const char *vals, eng_dtype dt,
                                int64_t buckets)
 {
     trn_gb *b = x->b;
@@ -304,20 +285,18 @@ static const char *hash_bucket(ctx *x, const char *scope, const char *vals, eng_
     return h;
 }
 
-static sparse col_ids(ctx *x, int ci);
-
 /* Raw ids of a column (negative ones not yet pruned). */
-static sparse raw_ids(ctx *x, int ci)
+static trn_sparse raw_ids(trn_cols *x, int ci)
 {
     trn_gb *b = x->b;
     const trn_config *c = x->c;
     const trn_col *col = &c->cols[ci];
     char san[160];
-    sanitize(col->name, san, sizeof san);
+    trn__col_sanitize(col->name, san, sizeof san);
     const char *scope = trn_gb_name(b, "input_layer/%s", san);
-    sparse s = {0};
+    trn_sparse s = {0};
     if (col->kind == TRN_VOCAB || col->kind == TRN_HASH || col->kind == TRN_IDENTITY) {
-        s = x->parsed[feature_index(c, col->key)];
+        s = x->parsed[trn__feature_index(c, col->key)];
         if (col->kind == TRN_HASH) {
             s.val = hash_bucket(x, scope, s.val, col->dtype, col->num_buckets);
         } else if (col->kind == TRN_VOCAB) {
@@ -360,7 +339,7 @@ static sparse raw_ids(ctx *x, int ci)
             s.may_be_negative = 1;
         }
     } else if (col->kind == TRN_BUCKETIZED) {
-        const char *src = x->dense[feature_index(c, col->key)];
+        const char *src = x->dense[trn__feature_index(c, col->key)];
         const char *bk = trn_gb_name(b, "%s/Bucketize", scope);
         double *bd = calloc((size_t)col->nbounds, sizeof *bd);
         for (int i = 0; bd && i < col->nbounds; i++)
@@ -395,13 +374,13 @@ static sparse raw_ids(ctx *x, int ci)
         const char *ins[3 * TRN_MAX_CROSS];
         eng_dtype types[TRN_MAX_CROSS];
         for (int i = 0; i < n; i++) {
-            sparse in;
+            trn_sparse in;
             if (col->src[i] >= 0) {
-                in = col_ids(x, col->src[i]);
+                in = trn__col_ids(x, col->src[i]);
                 types[i] = I64;
                 any_int = 1;
             } else {
-                in = x->parsed[feature_index(c, col->raw[i])];
+                in = x->parsed[trn__feature_index(c, col->raw[i])];
                 types[i] = STR;
             }
             ins[i] = in.ind;
@@ -424,21 +403,21 @@ static sparse raw_ids(ctx *x, int ci)
         s.shape = trn_gb_name(b, "%s:2", xn);
     } else if (col->kind == TRN_WEIGHTED) {
         s = raw_ids(x, col->cat);
-        s.w = x->parsed[feature_index(c, col->weight_key)].val;
+        s.w = x->parsed[trn__feature_index(c, col->weight_key)].val;
         s.may_be_negative = 1; /* weights <= 0 are pruned too */
     }
     return s;
 }
 
-/* The pruned sparse ids of categorical column ci (built once). */
-static sparse col_ids(ctx *x, int ci)
+/* The pruned trn_sparse ids of categorical column ci (built once). */
+trn_sparse trn__col_ids(trn_cols *x, int ci)
 {
     if (x->built[ci])
         return x->ids[ci];
-    sparse s = raw_ids(x, ci);
+    trn_sparse s = raw_ids(x, ci);
     if (s.may_be_negative) {
         char san[160];
-        sanitize(x->c->cols[ci].name, san, sizeof san);
+        trn__col_sanitize(x->c->cols[ci].name, san, sizeof san);
         s = prune(x, trn_gb_name(x->b, "input_layer/%s/prune", san), s);
     }
     x->ids[ci] = s;
@@ -447,7 +426,7 @@ static sparse col_ids(ctx *x, int ci)
 }
 
 /* Segment ids (row of each id, int32) of s. */
-static const char *segments(ctx *x, const char *scope, sparse s)
+static const char *segments(trn_cols *x, const char *scope, trn_sparse s)
 {
     trn_gb *b = x->b;
     const char *zero = trn_gb_si32(b, trn_gb_name(b, "%s/row", scope), 0);
@@ -465,7 +444,8 @@ static const char *segments(ctx *x, const char *scope, sparse s)
  * Combine rows of params [nb, dim] for the ids of s per example: the
  * embedding lookup of the linear model and of embedding columns.
  */
-static const char *lookup(ctx *x, const char *scope, const char *params, sparse s, int combiner)
+const char *trn__col_lookup(trn_cols *x, const char *scope, const char *params, trn_sparse s,
+                            int combiner)
 {
     trn_gb *b = x->b;
     const char *seg = segments(x, scope, s);
@@ -514,10 +494,10 @@ static const char *lookup(ctx *x, const char *scope, const char *params, sparse 
 }
 
 /* Normalized dense value of numeric column col: (x - mean) / std. */
-static const char *numeric(ctx *x, const trn_col *col, const char *scope)
+static const char *numeric(trn_cols *x, const trn_col *col, const char *scope)
 {
     trn_gb *b = x->b;
-    const char *v = x->dense[feature_index(x->c, col->key)];
+    const char *v = x->dense[trn__feature_index(x->c, col->key)];
     if (!col->normalize || !col->mean)
         return v;
     const char *mu = trn_gb_f32(b, trn_gb_name(b, "%s/mean", scope), col->mean, col->shape);
@@ -527,7 +507,8 @@ static const char *numeric(ctx *x, const trn_col *col, const char *scope)
 }
 
 /* OneHot(indices, depth) as float, along a new last axis. */
-static const char *one_hot(ctx *x, const char *scope, const char *idx, eng_dtype it, int64_t depth)
+static const char *one_hot(trn_cols *x, const char *scope, const char *idx, eng_dtype it,
+                           int64_t depth)
 {
     trn_gb *b = x->b;
     const char *d = trn_gb_si32(b, trn_gb_name(b, "%s/depth", scope), (int32_t)depth);
@@ -541,24 +522,7 @@ static const char *one_hot(ctx *x, const char *scope, const char *idx, eng_dtype
     return out;
 }
 
-/* ---- the linear model ----------------------------------------------------------------- */
-
-static int cmp_cols(const void *a, const void *b, void *c)
-{
-    const trn_config *cfg = c;
-    return strcmp(cfg->cols[*(const int *)a].name, cfg->cols[*(const int *)b].name);
-}
-
-static void sorted_cols(const trn_config *c, int part, int *idx, int *n)
-{
-    *n = 0;
-    for (int i = 0; i < c->ncols; i++)
-        if (c->cols[i].parts & part)
-            idx[(*n)++] = i;
-    qsort_r(idx, (size_t)*n, sizeof *idx, cmp_cols, (void *)c);
-}
-
-static int64_t dense_width(const trn_col *col)
+int64_t trn__col_dense_width(const trn_col *col)
 {
     switch (col->kind) {
     case TRN_NUMERIC:
@@ -575,21 +539,21 @@ static int64_t dense_width(const trn_col *col)
 }
 
 /* The dense [B, width] tensor of a dense column (DNN input layer, linear dense). */
-static const char *dense_col(ctx *x, int ci, const char *prefix)
+const char *trn__col_dense(trn_cols *x, int ci, const char *prefix)
 {
     trn_gb *b = x->b;
     const trn_config *c = x->c;
     const trn_col *col = &c->cols[ci];
     char san[160];
-    sanitize(col->name, san, sizeof san);
+    trn__col_sanitize(col->name, san, sizeof san);
     const char *scope = trn_gb_name(b, "%s/%s", prefix, san);
-    int32_t flat[2] = {-1, (int32_t)dense_width(col)};
+    int32_t flat[2] = {-1, (int32_t)trn__col_dense_width(col)};
     switch (col->kind) {
     case TRN_NUMERIC:
         return trn_gb_reshape(b, trn_gb_name(b, "%s/Reshape", scope), numeric(x, col, scope), F32,
                               flat, 2);
     case TRN_BUCKETIZED: {
-        const char *src = x->dense[feature_index(c, col->key)];
+        const char *src = x->dense[trn__feature_index(c, col->key)];
         const char *bk = trn_gb_name(b, "%s/Bucketize", scope);
         double *bd = calloc((size_t)col->nbounds, sizeof *bd);
         for (int i = 0; bd && i < col->nbounds; i++)
@@ -604,7 +568,7 @@ static const char *dense_col(ctx *x, int ci, const char *prefix)
         return trn_gb_reshape(b, trn_gb_name(b, "%s/Reshape", scope), oh, F32, flat, 2);
     }
     case TRN_INDICATOR: {
-        sparse s = col_ids(x, col->cat);
+        trn_sparse s = trn__col_ids(x, col->cat);
         if (s.w) {
             tsd_err(b->st, TSD_UNIMPLEMENTED,
                     "column '%s': indicator of a weighted column is not supported yet", col->name);
@@ -628,157 +592,15 @@ static const char *dense_col(ctx *x, int ci, const char *prefix)
         return sum;
     }
     case TRN_EMBEDDING: {
-        sparse s = col_ids(x, col->cat);
+        trn_sparse s = trn__col_ids(x, col->cat);
         int64_t dims[2] = {col->num_buckets, col->dim};
         const char *w = trn__var(
             b, x->vars,
             trn_gb_name(b, "dnn/input_from_feature_columns/input_layer/%s/embedding_weights", san),
             F32, 2, dims, TRN_INIT_TRUNC_NORMAL, 1.0f / sqrtf((float)col->dim), TRN_PART_DNN);
-        return lookup(x, scope, w, s, col->combiner);
+        return trn__col_lookup(x, scope, w, s, col->combiner);
     }
     default:
         return "";
     }
-}
-
-static tsd_code linear(ctx *x, const char **logits)
-{
-    trn_gb *b = x->b;
-    const trn_config *c = x->c;
-    int idx[256], n;
-    sorted_cols(c, TRN_PART_LINEAR, idx, &n);
-    int64_t units = c->logits_dim;
-    const char *sum = NULL;
-    for (int k = 0; k < n; k++) {
-        const trn_col *col = &c->cols[idx[k]];
-        char san[160];
-        sanitize(col->name, san, sizeof san);
-        const char *scope = trn_gb_name(b, "linear/linear_model/%s", san);
-        int64_t first = col->categorical ? col->num_buckets : dense_width(col);
-        int64_t dims[2] = {first, units};
-        const char *w = trn__var(b, x->vars, trn_gb_name(b, "%s/weights", scope), F32, 2, dims,
-                                 TRN_INIT_ZEROS, 0, TRN_PART_LINEAR);
-        const char *part;
-        if (col->categorical) {
-            part = lookup(x, scope, w, col_ids(x, idx[k]), c->sparse_combiner);
-        } else {
-            const char *in = dense_col(x, idx[k], "linear/linear_model");
-            part = trn_gb_name(b, "%s/weighted_sum", scope);
-            eng_node *mm = trn_gb_add(b, part, "MatMul", (const char *[]){in, w}, 2);
-            trn_gb_type(b, mm, "T", F32);
-            trn_gb_bool(b, mm, "transpose_a", 0);
-            trn_gb_bool(b, mm, "transpose_b", 0);
-        }
-        sum = sum ? trn_gb_op2(b, trn_gb_name(b, "linear/linear_model/add_%d", k), "AddV2", sum,
-                               part, F32)
-                  : part;
-    }
-    int64_t bd[1] = {units};
-    const char *bias = trn__var(b, x->vars, "linear/linear_model/bias_weights", F32, 1, bd,
-                                TRN_INIT_ZEROS, 0, TRN_PART_LINEAR);
-    if (!sum) {
-        tsd_err(b->st, TSD_INVALID_ARGUMENT, "the linear model has no feature columns");
-        b->failed = 1;
-        return b->st->code;
-    }
-    const char *out = "linear/linear_model/weighted_sum";
-    eng_node *ba = trn_gb_add(b, out, "BiasAdd", (const char *[]){sum, bias}, 2);
-    trn_gb_type(b, ba, "T", F32);
-    trn_gb_str(b, ba, "data_format", "NHWC");
-    *logits = out;
-    return b->failed ? b->st->code : TSD_OK;
-}
-
-/* ---- the DNN ------------------------------------------------------------------------- */
-
-static const char *dense_layer(ctx *x, const char *scope, const char *in, int64_t nin, int64_t nout,
-                               const char *act)
-{
-    trn_gb *b = x->b;
-    int64_t kd[2] = {nin, nout}, bd[1] = {nout};
-    const char *k = trn__var(b, x->vars, trn_gb_name(b, "%s/kernel", scope), F32, 2, kd,
-                             TRN_INIT_GLOROT, 0, TRN_PART_DNN);
-    const char *bias = trn__var(b, x->vars, trn_gb_name(b, "%s/bias", scope), F32, 1, bd,
-                                TRN_INIT_ZEROS, 0, TRN_PART_DNN);
-    const char *mm = trn_gb_name(b, "%s/MatMul", scope);
-    eng_node *m = trn_gb_add(b, mm, "MatMul", (const char *[]){in, k}, 2);
-    trn_gb_type(b, m, "T", F32);
-    trn_gb_bool(b, m, "transpose_a", 0);
-    trn_gb_bool(b, m, "transpose_b", 0);
-    const char *ba = trn_gb_name(b, "%s/BiasAdd", scope);
-    eng_node *a = trn_gb_add(b, ba, "BiasAdd", (const char *[]){mm, bias}, 2);
-    trn_gb_type(b, a, "T", F32);
-    trn_gb_str(b, a, "data_format", "NHWC");
-    if (!act)
-        return ba;
-    return trn_gb_op1(b, trn_gb_name(b, "%s/%s", scope, act), act, ba, F32);
-}
-
-static tsd_code dnn(ctx *x, const char **logits)
-{
-    trn_gb *b = x->b;
-    const trn_config *c = x->c;
-    int idx[256], n;
-    sorted_cols(c, TRN_PART_DNN, idx, &n);
-    const char **parts = calloc((size_t)n + 1, sizeof *parts);
-    if (!parts)
-        return tsd_err(b->st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-    int64_t width = 0;
-    for (int k = 0; k < n; k++) {
-        parts[k] = dense_col(x, idx[k], "dnn/input_from_feature_columns/input_layer");
-        width += dense_width(&c->cols[idx[k]]);
-    }
-    const char *in = parts[0];
-    if (n > 1) {
-        parts[n] = trn_gb_si32(b, "dnn/input_from_feature_columns/input_layer/concat/axis", 1);
-        in = "dnn/input_from_feature_columns/input_layer/concat";
-        eng_node *cc = trn_gb_add(b, in, "ConcatV2", parts, n + 1);
-        trn_gb_int(b, cc, "N", n);
-        trn_gb_type(b, cc, "T", F32);
-        trn_gb_type(b, cc, "Tidx", I32);
-    }
-    free(parts);
-    for (int i = 0; i < c->nhidden; i++) {
-        in = dense_layer(x, trn_gb_name(b, "dnn/hiddenlayer_%d", i), in, width, c->hidden[i],
-                         c->activation);
-        width = c->hidden[i];
-    }
-    *logits = dense_layer(x, "dnn/logits", in, width, c->logits_dim, NULL);
-    return b->failed ? b->st->code : TSD_OK;
-}
-
-tsd_code trn__build_forward(trn_gb *b, const trn_config *c, trn_vars *vars, const char *examples,
-                            trn_graph_names *out)
-{
-    memset(out, 0, sizeof *out);
-    ctx x = {.b = b, .c = c, .vars = vars, .out = out};
-    x.dense = calloc((size_t)c->nfeatures + 1, sizeof *x.dense);
-    x.parsed = calloc((size_t)c->nfeatures + 1, sizeof *x.parsed);
-    x.ids = calloc((size_t)c->ncols, sizeof *x.ids);
-    x.built = calloc((size_t)c->ncols, sizeof *x.built);
-    tsd_code rc = TSD_OK;
-    if (!x.dense || !x.parsed || !x.ids || !x.built)
-        rc = tsd_err(b->st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-    const char *lin = NULL, *deep = NULL;
-    if (!rc)
-        rc = parse(&x, examples);
-    if (!rc && c->has_dnn)
-        rc = dnn(&x, &deep);
-    int nlin = 0;
-    for (int i = 0; i < c->ncols; i++)
-        nlin += (c->cols[i].parts & TRN_PART_LINEAR) != 0;
-    if (!rc && c->has_linear && (nlin || !c->has_dnn))
-        rc = linear(&x, &lin);
-    if (!rc) {
-        if (lin && deep)
-            out->logits = trn_gb_op2(b, "add", "AddV2", deep, lin, F32);
-        else
-            out->logits = lin ? lin : deep;
-        rc = b->failed ? b->st->code : TSD_OK;
-    }
-    free(x.dense);
-    free(x.parsed);
-    free(x.ids);
-    free(x.built);
-    return rc;
 }

@@ -3,10 +3,7 @@
  * row as a serialized tf.Example, the way a client would send it to the
  * exported model, plus its label(s) and weight.
  *
- * CSV rows are converted with the type the parse spec gives each column
- * (FixedLen float: float_list; VarLen string: bytes_list; VarLen int64:
- * int64_list); an empty cell is a missing feature, as TF's CSV readers
- * leave it to the column's default. TFRecord files hold serialized
+ * CSV rows are converted by data_csv.c. TFRecord files hold serialized
  * tf.Example already (gzip detected); their labels and weights are parsed
  * out of each record with ParseExample on the engine, so the features the
  * model sees are exactly the file's.
@@ -24,23 +21,11 @@
 #include <string.h>
 
 #include "loader/loader.h"
-#include "tensorflow/core/example/example.pb-c.h"
 #include "trainer/gb.h"
-#include "trainer/model_int.h"
+#include "trainer/data_int.h"
 #include "trainer/spec.h"
 
-#define MAX_CSV_COLS 512
 #define PARSE_CHUNK 1024
-
-struct trn_data {
-    uint8_t *buf; /* serialized examples back to back */
-    size_t len, cap;
-    int64_t *off; /* n + 1 offsets into buf */
-    eng_str *ex;  /* n examples (set by finish) */
-    float *labels, *weights;
-    int label_dim;
-    int64_t n, rows_cap;
-};
 
 int64_t trn_data_rows(const trn_data *d)
 {
@@ -79,8 +64,8 @@ void trn_data_free(trn_data *d)
     free(d);
 }
 
-static tsd_code append(trn_data *d, const uint8_t *ex, size_t len, const float *labels,
-                       float weight, tsd_status *st)
+tsd_code trn__data_append(trn_data *d, const uint8_t *ex, size_t len, const float *labels,
+                          float weight, tsd_status *st)
 {
     if (d->n + 1 >= d->rows_cap) {
         int64_t cap = d->rows_cap ? 2 * d->rows_cap : 4096;
@@ -128,7 +113,7 @@ static tsd_code finish(trn_data *d, tsd_status *st)
     return TSD_OK;
 }
 
-static void resolve(const trn_config *c, const char *file, char *out, size_t len)
+void trn__data_path(const trn_config *c, const char *file, char *out, size_t len)
 {
     if (file[0] == '/')
         snprintf(out, len, "%s", file);
@@ -136,18 +121,8 @@ static void resolve(const trn_config *c, const char *file, char *out, size_t len
         snprintf(out, len, "%s/%s", c->dir, file);
 }
 
-static char *trim(char *s)
-{
-    while (*s == ' ' || *s == '\t')
-        s++;
-    size_t n = strlen(s);
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' || s[n - 1] == '\n'))
-        s[--n] = '\0';
-    return s;
-}
-
 /* Class id of a label string: its vocabulary index (a trailing '.' ignored). */
-static int label_index(const trn_config *c, char *v)
+int trn__label_index(const trn_config *c, char *v)
 {
     const Tensord__DataConfig *d = c->pb->data;
     for (int pass = 0; pass < 2; pass++) {
@@ -160,207 +135,6 @@ static int label_index(const trn_config *c, char *v)
         v[n - 1] = '\0';
     }
     return -1;
-}
-
-/* A label cell: vocabulary index, class id or (regression) a number. */
-static tsd_code csv_label(const trn_config *c, char *v, float *out, const char *where,
-                          tsd_status *st)
-{
-    if (c->pb->data->n_label_vocabulary) {
-        int k = label_index(c, v);
-        if (k < 0)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: label '%s' is not in label_vocabulary",
-                           where, v);
-        *out = (float)k;
-        return TSD_OK;
-    }
-    char *end;
-    double x = strtod(v, &end);
-    if (!*v || *end || !isfinite(x))
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: label '%s' is not a number", where, v);
-    if (c->head != TRN_HEAD_REGRESSION && (x != floor(x) || x < 0 || x >= c->n_classes))
-        return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "%s: label %s is not a class id in [0, %d) (set label_vocabulary for "
-                       "string labels)",
-                       where, v, c->n_classes);
-    *out = (float)x;
-    return TSD_OK;
-}
-
-/* Per CSV column: the parse-spec feature it feeds (or NULL). */
-typedef struct csv_plan {
-    int ncols, label, weight;
-    const trn_feature *feat[MAX_CSV_COLS];
-} csv_plan;
-
-static tsd_code plan_csv(const trn_config *c, csv_plan *p, tsd_status *st)
-{
-    const Tensord__DataConfig *d = c->pb->data;
-    memset(p, 0, sizeof *p);
-    p->ncols = (int)d->n_column_names;
-    p->label = p->weight = -1;
-    if (p->ncols > MAX_CSV_COLS)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: more than %d CSV columns", c->path,
-                       MAX_CSV_COLS);
-    for (int i = 0; i < p->ncols; i++) {
-        const char *name = d->column_names[i];
-        if (strcmp(name, d->label_column) == 0)
-            p->label = i;
-        else if (*d->weight_column && strcmp(name, d->weight_column) == 0)
-            p->weight = i;
-        p->feat[i] = trn__feature(c, name);
-    }
-    if (p->label < 0)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: label_column '%s' is not a CSV column",
-                       c->path, d->label_column);
-    if (*d->weight_column && p->weight < 0)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: weight_column '%s' is not a CSV column",
-                       c->path, d->weight_column);
-    if (c->logits_dim > 1 && c->head == TRN_HEAD_REGRESSION)
-        return tsd_err(st, TSD_UNIMPLEMENTED,
-                       "%s: CSV input has one label column; use TFRecord for label_dimension > 1",
-                       c->path);
-    for (int f = 0; f < c->nfeatures; f++) {
-        int found = 0;
-        for (int i = 0; i < p->ncols; i++)
-            found |= p->feat[i] == &c->features[f];
-        if (!found)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: feature '%s' is not a CSV column",
-                           c->path, c->features[f].key);
-    }
-    return TSD_OK;
-}
-
-/* One CSV row as a serialized tf.Example. */
-static tsd_code csv_row(const csv_plan *p, char **fields, const char *where, uint8_t **buf,
-                        size_t *cap, size_t *len, tsd_status *st)
-{
-    Tensorflow__Features__FeatureEntry ent[MAX_CSV_COLS], *entp[MAX_CSV_COLS];
-    Tensorflow__Feature feat[MAX_CSV_COLS];
-    Tensorflow__FloatList fl[MAX_CSV_COLS];
-    Tensorflow__Int64List il[MAX_CSV_COLS];
-    Tensorflow__BytesList bl[MAX_CSV_COLS];
-    float fv[MAX_CSV_COLS];
-    int64_t iv[MAX_CSV_COLS];
-    ProtobufCBinaryData bv[MAX_CSV_COLS];
-    size_t n = 0;
-    for (int i = 0; i < p->ncols; i++) {
-        const trn_feature *f = p->feat[i];
-        char *v = trim(fields[i]);
-        if (!f || !*v)
-            continue;
-        tensorflow__features__feature_entry__init(&ent[n]);
-        tensorflow__feature__init(&feat[n]);
-        ent[n].key = (char *)f->key;
-        ent[n].value = &feat[n];
-        char *end;
-        if (f->dtype == ENG_DT_FLOAT) {
-            fv[n] = strtof(v, &end);
-            if (*end)
-                return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: column '%s': '%s' is not a number",
-                               where, f->key, v);
-            tensorflow__float_list__init(&fl[n]);
-            fl[n].n_value = 1;
-            fl[n].value = &fv[n];
-            feat[n].kind_case = TENSORFLOW__FEATURE__KIND_FLOAT_LIST;
-            feat[n].float_list = &fl[n];
-        } else if (f->dtype == ENG_DT_INT64) {
-            errno = 0;
-            iv[n] = strtoll(v, &end, 10);
-            if (*end || errno)
-                return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: column '%s': '%s' is not an integer",
-                               where, f->key, v);
-            tensorflow__int64_list__init(&il[n]);
-            il[n].n_value = 1;
-            il[n].value = &iv[n];
-            feat[n].kind_case = TENSORFLOW__FEATURE__KIND_INT64_LIST;
-            feat[n].int64_list = &il[n];
-        } else {
-            tensorflow__bytes_list__init(&bl[n]);
-            bv[n] = (ProtobufCBinaryData){strlen(v), (uint8_t *)v};
-            bl[n].n_value = 1;
-            bl[n].value = &bv[n];
-            feat[n].kind_case = TENSORFLOW__FEATURE__KIND_BYTES_LIST;
-            feat[n].bytes_list = &bl[n];
-        }
-        entp[n] = &ent[n];
-        n++;
-    }
-    Tensorflow__Features fs = TENSORFLOW__FEATURES__INIT;
-    fs.n_feature = n;
-    fs.feature = entp;
-    Tensorflow__Example ex = TENSORFLOW__EXAMPLE__INIT;
-    ex.features = &fs;
-    size_t need = tensorflow__example__get_packed_size(&ex);
-    if (need > *cap) {
-        uint8_t *b = realloc(*buf, need * 2);
-        if (!b)
-            return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-        *buf = b;
-        *cap = need * 2;
-    }
-    *len = tensorflow__example__pack(&ex, *buf);
-    return TSD_OK;
-}
-
-static tsd_code read_csv(const trn_config *c, char **files, size_t nfiles, trn_data *d,
-                         tsd_status *st)
-{
-    csv_plan p;
-    if (plan_csv(c, &p, st))
-        return st->code;
-    const Tensord__DataConfig *dc = c->pb->data;
-    char path[4096], where[4200];
-    char *line = malloc(1 << 20);
-    uint8_t *buf = NULL;
-    size_t cap = 0, len = 0;
-    tsd_code rc = line ? TSD_OK : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-    for (size_t fi = 0; fi < nfiles && !rc; fi++) {
-        resolve(c, files[fi], path, sizeof path);
-        FILE *f = fopen(path, "r");
-        if (!f) {
-            rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot open: %s", path, strerror(errno));
-            break;
-        }
-        int64_t lineno = 0;
-        while (!rc && fgets(line, 1 << 20, f)) {
-            lineno++;
-            if (lineno == 1 && dc->header)
-                continue;
-            char *fields[MAX_CSV_COLS];
-            int nf = 0;
-            for (char *q = line; nf < MAX_CSV_COLS;) {
-                char *comma = strchr(q, ',');
-                fields[nf++] = q;
-                if (!comma)
-                    break;
-                *comma = '\0';
-                q = comma + 1;
-            }
-            if (nf != p.ncols)
-                continue; /* blank lines and the Adult test file's comment line */
-            snprintf(where, sizeof where, "%s:%lld", path, (long long)lineno);
-            float label, weight = 1;
-            if ((rc = csv_label(c, trim(fields[p.label]), &label, where, st)))
-                break;
-            if (p.weight >= 0) {
-                char *end, *v = trim(fields[p.weight]);
-                weight = strtof(v, &end);
-                if (!*v || *end) {
-                    rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: weight '%s' is not a number", where,
-                                 v);
-                    break;
-                }
-            }
-            if ((rc = csv_row(&p, fields, where, &buf, &cap, &len, st)) ||
-                (rc = append(d, buf, len, &label, weight, st)))
-                break;
-        }
-        fclose(f);
-    }
-    free(line);
-    free(buf);
-    return rc;
 }
 
 /* ---- TFRecord ---------------------------------------------------------------------- */
@@ -444,7 +218,7 @@ static tsd_code parse_labels(const trn_config *c, trn_data *d, int64_t from, tsd
                 const eng_str *sv = &((const eng_str *)lab->data)[i];
                 char v[256];
                 snprintf(v, sizeof v, "%.*s", (int)sv->len, sv->ptr);
-                int k = label_index(c, v);
+                int k = trn__label_index(c, v);
                 if (k < 0)
                     rc = tsd_err(st, TSD_INVALID_ARGUMENT,
                                  "example %lld: label '%s' is not in label_vocabulary",
@@ -477,7 +251,7 @@ static tsd_code read_tfrecord(const trn_config *c, char **files, size_t nfiles, 
     char path[4096];
     tsd_code rc = TSD_OK;
     for (size_t fi = 0; fi < nfiles && !rc; fi++) {
-        resolve(c, files[fi], path, sizeof path);
+        trn__data_path(c, files[fi], path, sizeof path);
         ldr_tfrecord *r = NULL;
         if ((rc = ldr_tfrecord_open(path, &r, st)))
             break;
@@ -490,7 +264,7 @@ static tsd_code read_tfrecord(const trn_config *c, char **files, size_t nfiles, 
                 rc = TSD_OK;
                 break;
             }
-            if (rc || (rc = append(d, data, len, NULL, 1, st)))
+            if (rc || (rc = trn__data_append(d, data, len, NULL, 1, st)))
                 break;
         }
         ldr_tfrecord_close(r);
@@ -528,7 +302,7 @@ static void *read_files(void *arg)
             break;
         }
         r->rc = r->tfrecord ? read_tfrecord(r->c, &r->files[i], 1, r->parts[i], &r->st)
-                            : read_csv(r->c, &r->files[i], 1, r->parts[i], &r->st);
+                            : trn__read_csv(r->c, &r->files[i], 1, r->parts[i], &r->st);
     }
     return NULL;
 }
@@ -537,8 +311,8 @@ static void *read_files(void *arg)
 static tsd_code concat(trn_data *d, const trn_data *part, tsd_status *st)
 {
     for (int64_t i = 0; i < part->n; i++)
-        if (append(d, part->buf + part->off[i], (size_t)(part->off[i + 1] - part->off[i]),
-                   part->labels + i * part->label_dim, part->weights[i], st))
+        if (trn__data_append(d, part->buf + part->off[i], (size_t)(part->off[i + 1] - part->off[i]),
+                             part->labels + i * part->label_dim, part->weights[i], st))
             return st->code;
     return TSD_OK;
 }
@@ -554,7 +328,7 @@ static tsd_code expand_files(const trn_config *c, char *const *in, size_t n, cha
     size_t cap = 0;
     char path[4096];
     for (size_t i = 0; i < n; i++) {
-        resolve(c, in[i], path, sizeof path);
+        trn__data_path(c, in[i], path, sizeof path);
         glob_t g = {0};
         int pattern = strpbrk(in[i], "*?[") != NULL;
         if (pattern) {
@@ -619,7 +393,7 @@ trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
     else if (!tfrecord && !dc->n_column_names)
         rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: CSV data needs column_names", c->path);
     else if (threads == 1)
-        rc = tfrecord ? read_tfrecord(c, files, n, d, st) : read_csv(c, files, n, d, st);
+        rc = tfrecord ? read_tfrecord(c, files, n, d, st) : trn__read_csv(c, files, n, d, st);
     else { /* files read in parallel, rows kept in file order */
         trn_data **parts = calloc(n, sizeof *parts);
         reader *rs = calloc(threads, sizeof *rs);
