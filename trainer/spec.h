@@ -98,6 +98,12 @@ struct trn_config {
     uint64_t seed;
 };
 
+/**
+ * Resolve the estimator (type, head, hidden units, activation, each
+ * column's model part, optimizers) of c, whose columns are resolved.
+ */
+tsd_code trn__spec_estimator(trn_config *c, tsd_status *st);
+
 /** Index of the column named name, or -1. */
 int trn__col_find(const trn_config *c, const char *name);
 
