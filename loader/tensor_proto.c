@@ -232,6 +232,13 @@ static tsd_code decode_strings(const Tensorflow__TensorProto *tp, eng_tensor *ou
         if (total > LDR_TENSOR_MAX_BYTES)
             rc = tsd_err(st, TSD_INVALID_ARGUMENT, "string tensor would hold %llu bytes",
                          (unsigned long long)total);
+        else if (nvals < (size_t)n && total > LDR_TENSOR_MAX_FILL_BYTES)
+            /* a few request bytes must not become a gigabyte of copies */
+            rc = tsd_err(st, TSD_INVALID_ARGUMENT,
+                         "string tensor: repeating the last of %zu values over %lld elements "
+                         "would hold %llu bytes (at most %llu for a repeated value)",
+                         nvals, (long long)n, (unsigned long long)total,
+                         (unsigned long long)LDR_TENSOR_MAX_FILL_BYTES);
     }
     if (rc == TSD_OK) {
         eng_tensor tmp = *out;

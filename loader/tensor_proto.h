@@ -12,6 +12,9 @@
 
 /** Largest tensor (in bytes) built from a TensorProto. */
 #define LDR_TENSOR_MAX_BYTES ((size_t)1 << 30)
+/* Bytes a string tensor may hold when a short string_val repeats its last
+ * value (TensorProto's fill rule): each element is a copy. */
+#define LDR_TENSOR_MAX_FILL_BYTES ((size_t)16 << 20)
 
 /**
  * Convert a shape proto. Unknown rank gives rank -1; unknown dims stay -1.
@@ -28,8 +31,7 @@ tsd_code ldr_shape_from_proto(const Tensorflow__TensorShapeProto *sp, eng_shape 
  * the whole tensor). More values than elements, a tensor_content of the
  * wrong size, negative or oversized shapes are INVALID_ARGUMENT.
  */
-tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *out,
-                               tsd_status *st);
+tsd_code ldr_tensor_from_proto(const Tensorflow__TensorProto *tp, eng_tensor *out, tsd_status *st);
 
 /**
  * Encode t as a newly allocated TensorProto (free it with

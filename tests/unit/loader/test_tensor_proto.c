@@ -279,6 +279,24 @@ static void test_strings(void **state)
     }
     eng_tensor_free_data(&t);
 
+    /* a repeated value may not blow up: 1 MiB repeated over 64 elements is
+     * refused, over 8 it is fine */
+    static uint8_t big[1 << 20];
+    ProtobufCBinaryData bv[1] = {{sizeof big, big}};
+    int64_t d64[] = {64};
+    tp_init(&f, ENG_DT_STRING, 1, d64);
+    f.tp.n_string_val = 1;
+    f.tp.string_val = bv;
+    tsd_status st = TSD_STATUS_INIT;
+    assert_int_equal(ldr_tensor_from_proto(&f.tp, &t, &st), TSD_INVALID_ARGUMENT);
+    assert_non_null(strstr(st.msg, "repeating the last of 1 values over 64 elements"));
+    int64_t d8[] = {8};
+    tp_init(&f, ENG_DT_STRING, 1, d8); /* 8 MiB: within the limit */
+    f.tp.n_string_val = 1;
+    f.tp.string_val = bv;
+    assert_int_equal(ldr_tensor_from_proto(&f.tp, &t, &st), TSD_OK);
+    eng_tensor_free_data(&t);
+
     /* too many */
     int64_t one[] = {1};
     tp_init(&f, ENG_DT_STRING, 1, one);
