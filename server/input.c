@@ -26,6 +26,11 @@ tsd_code srv_input_to_examples(const Tensorflow__Serving__Input *in, eng_tensor 
     if (n == 0)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "Input is empty.");
     size_t clen = ctx ? tensorflow__example__get_packed_size(ctx) : 0;
+    if (clen && n > SRV_INPUT_MAX_CONTEXT_COPY_BYTES / clen)
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "ExampleListWithContext: the context (%zu bytes) copied into each of %zu "
+                       "examples would take more than %zu bytes",
+                       clen, n, (size_t)SRV_INPUT_MAX_CONTEXT_COPY_BYTES);
     size_t total = 0;
     size_t *lens = malloc(n * sizeof *lens);
     if (!lens)
