@@ -63,8 +63,9 @@ static const struct flag {
        "[tensord] OpenBLAS threads inside one kernel call (requests already run in parallel; "
        "0: one per core)"),
     FL(max_request_bytes, F_INT, "67108864", "[tensord] largest REST request body (413 above)"),
-    FL(max_request_elements, F_INT, "268435456",
-       "[tensord] most elements of one tensor built from a request"),
+    FL(max_request_elements, F_INT, "67108864",
+       "[tensord] most elements a request may build: per input tensor over REST, summed over "
+       "the inputs (or examples) of a gRPC request; checked before allocating"),
     FL(drain_grace_seconds, F_INT, "30",
        "[tensord] on SIGTERM/SIGINT, time allowed for in-flight requests before exiting"),
     FL(drain_delay_seconds, F_INT, "0",
