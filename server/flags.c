@@ -78,6 +78,9 @@ static const struct flag {
     FL(training_admin_token, F_STR, "",
        "[tensord] token that POST /v1/training/{model}:start|:stop require "
        "(Authorization: Bearer <token>); empty: training control is disabled"),
+    FL(training_admin_token_file, F_STR, "",
+       "[tensord] read the training admin token from this file (first line), so it does not "
+       "show in the process list"),
     FL(help, F_BOOL, "false", "print this help and exit"),
 #undef FL
 };

@@ -47,6 +47,7 @@ typedef struct srv_flags {
     char *log_requests_sample_rate;
     int log_json;
     char *training_admin_token;
+    char *training_admin_token_file;
     int help;
 } srv_flags;
 

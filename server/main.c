@@ -141,6 +141,30 @@ static tsd_code monitoring_path(const char *file, char **path, tsd_status *st)
     return TSD_OK;
 }
 
+/* The training admin token: --training_admin_token, or the first line of
+ * --training_admin_token_file. */
+static tsd_code read_token(const srv_flags *f, char *out, size_t len, tsd_status *st)
+{
+    snprintf(out, len, "%s", f->training_admin_token ? f->training_admin_token : "");
+    if (!f->training_admin_token_file || !*f->training_admin_token_file)
+        return TSD_OK;
+    if (*out)
+        return tsd_err(st, TSD_INVALID_ARGUMENT,
+                       "give --training_admin_token or --training_admin_token_file, not both");
+    FILE *fp = fopen(f->training_admin_token_file, "r");
+    if (!fp)
+        return tsd_err(st, TSD_NOT_FOUND, "--training_admin_token_file %s: cannot open",
+                       f->training_admin_token_file);
+    if (!fgets(out, (int)len, fp))
+        out[0] = '\0';
+    fclose(fp);
+    out[strcspn(out, "\r\n")] = '\0';
+    if (!*out)
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "--training_admin_token_file %s is empty",
+                       f->training_admin_token_file);
+    return TSD_OK;
+}
+
 int main(int argc, char **argv)
 {
     srv_flags f;
@@ -207,6 +231,11 @@ int main(int argc, char **argv)
                               (int)f.num_request_iterations_for_warmup,
                               batcher,
                               f.enable_per_model_batching_parameters};
+    char token[512];
+    if (read_token(&f, token, sizeof token, &st) != TSD_OK) {
+        fprintf(stderr, "Failed to start server. Error: %s\n", st.msg);
+        return 255;
+    }
     srv_manager *mgr = srv_manager_new(&mo);
     int rc = 0;
     srv_rest *rest = NULL;
@@ -214,8 +243,7 @@ int main(int argc, char **argv)
     srv_training *training = NULL;
     if (mgr) {
         /* training jobs follow every model config change (startup, reloads) */
-        srv_training_options to = {f.training_admin_token, f.file_system_poll_wait_seconds <= 0,
-                                   10};
+        srv_training_options to = {token, f.file_system_poll_wait_seconds <= 0, 10};
         training = srv_training_new(mgr, &to);
         if (training)
             srv_manager_set_listener(mgr, srv_training_on_config, training);

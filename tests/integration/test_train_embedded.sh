@@ -268,13 +268,24 @@ model_config_list {
   }
 }
 EOF
+printf '%s\n' "$TOKEN" > "$WORK/token"
 start_tensord --model_config_file="$WORK/models2.config" --file_system_poll_wait_seconds=1 \
-    || { summary; exit 1; }
+    --training_admin_token_file="$WORK/token" || { summary; exit 1; }
 wait_json /v1/training/census 'b["state"] == "done"' 30
 check "restarted job: done" json_eq 'b["state"] == "done"'
 check "no new version for the same weights" [ "$(ls "$WORK/census/serving" | grep -c '^[0-9][0-9]*$')" = "$NV" ]
 check "logged as complete" contains "$WORK/tensord.log" "training was already complete"
 http GET /readyz
 check "ready on the existing version" [ "$HTTP_CODE" = 200 ]
+# the token read from --training_admin_token_file
+post_auth /v1/training/census:start wrong
+check "token file: a wrong token is 403" [ "$HTTP_CODE" = 403 ]
+post_auth /v1/training/census:start "$TOKEN"
+check "token file: its token starts the job" [ "$HTTP_CODE" = 200 ]
+wait_json /v1/training/census 'b["state"] == "done" and b["rounds"] >= 2' 30
+check "the started round finished" json_eq 'b["rounds"] >= 2'
 stop_tensord
+"$TSD_BINARY_DIR/server/tensord" --model_name=x --model_base_path="$WORK" \
+    --training_admin_token=a --training_admin_token_file="$WORK/token" >"$WORK/both.log" 2>&1
+check "token and token file together are refused" contains "$WORK/both.log" "not both"
 summary
