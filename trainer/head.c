@@ -4,8 +4,8 @@
  * and the training loss. Binary: sigmoid cross-entropy; multi-class:
  * sparse softmax cross-entropy, written as logsumexp(z) - z[label] with
  * ops that have gradients; regression: squared error. The loss is
- * SUM_OVER_BATCH_SIZE: the mean of weight * per-example loss over all
- * elements.
+ * SUM_OVER_BATCH_SIZE (TF 2: the mean of weight * per-example loss over all
+ * elements) or, with loss_reduction "sum", their sum (TF 1's estimators).
  */
 #include <stdio.h>
 #include <string.h>
@@ -172,7 +172,8 @@ tsd_code trn__build_loss(trn_gb *b, const trn_config *c, const char *z, const ch
     }
     const char *w = trn_gb_op2(b, "head/losses/weighted", "Mul", per, weights, F32);
     const char *axes = trn_gb_i32(b, "head/losses/axes", (const int32_t[]){0, 1}, 2);
-    eng_node *mn = trn_gb_add(b, "loss", "Mean", (const char *[]){w, axes}, 2);
+    eng_node *mn =
+        trn_gb_add(b, "loss", c->loss_sum ? "Sum" : "Mean", (const char *[]){w, axes}, 2);
     trn_gb_type(b, mn, "T", F32);
     trn_gb_type(b, mn, "Tidx", I32);
     trn_gb_bool(b, mn, "keep_dims", 0);

@@ -136,6 +136,13 @@ tsd_code trn__spec_estimator(trn_config *c, tsd_status *st)
             return tsd_err(st, TSD_UNIMPLEMENTED, "%s: activation elu has no gradient yet",
                            c->path);
     }
+    if (*e->loss_reduction && strcmp(e->loss_reduction, "sum_over_batch_size") != 0) {
+        if (strcmp(e->loss_reduction, "sum") != 0)
+            return tsd_err(st, TSD_INVALID_ARGUMENT,
+                           "%s: loss_reduction '%s' is not sum_over_batch_size or sum", c->path,
+                           e->loss_reduction);
+        c->loss_sum = 1;
+    }
     c->sparse_combiner = TRN_COMBINER_SUM;
     if (*e->sparse_combiner && strcmp(e->sparse_combiner, "sum") != 0) {
         if (strcmp(e->sparse_combiner, "mean") == 0)

@@ -881,6 +881,43 @@ static void test_file_patterns(void **state)
     }
 }
 
+/* loss_reduction "sum" (TF 1's estimators) scales the loss and the first
+ * SGD step by the batch size against TF 2's SUM_OVER_BATCH_SIZE. */
+static void test_loss_reduction(void **state)
+{
+    (void)state;
+    float loss[2], pred[2];
+    for (int k = 0; k < 2; k++) {
+        char *text = NULL;
+        assert_true(asprintf(&text,
+                             "data { train_files: \"line.csv\" column_names: [\"x\", \"y\", "
+                             "\"w\"] label_column: \"y\" }\n"
+                             "feature_columns { name: \"x\" numeric {} }\n"
+                             "estimator { type: \"LinearRegressor\" loss_reduction: \"%s\" "
+                             "optimizer { type: \"SGD\" learning_rate: 0.001 } }\n"
+                             "run_config { model_dir: \"m\" }\n",
+                             k ? "sum" : "sum_over_batch_size") > 0);
+        tsd_status st = TSD_STATUS_INIT;
+        trn_config *c = trn_config_parse(text, strlen(text), tmp, &st);
+        free(text);
+        if (!c)
+            fail_msg("config: %s", st.msg);
+        trn_data *d = trn_data_read(c, 0, &st); /* test_regression's line.csv */
+        assert_non_null(d);
+        trn_model *m = trn_model_new(c, d, &st);
+        int64_t rows[20];
+        for (int i = 0; i < 20; i++)
+            rows[i] = i;
+        assert_int_equal(trn_train_step(m, d, rows, 20, &loss[k], &st), TSD_OK);
+        assert_int_equal(trn_predict(m, d, 0, 1, &pred[k], &st), TSD_OK);
+        trn_model_free(m);
+        trn_data_free(d);
+        trn_config_free(c);
+    }
+    assert_true(fabsf(loss[1] / loss[0] - 20.0f) < 1e-3f);
+    assert_true(fabsf(pred[1] / pred[0] - 20.0f) < 1e-3f);
+}
+
 static void expect_bad(const char *text, const char *msg)
 {
     tsd_status st = TSD_STATUS_INIT;
@@ -952,6 +989,7 @@ int main(void)
         cmocka_unit_test(test_reader_threads),
         cmocka_unit_test(test_file_patterns),
         cmocka_unit_test(test_vocab_file_asset),
+        cmocka_unit_test(test_loss_reduction),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
