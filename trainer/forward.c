@@ -102,6 +102,29 @@ static const char *dense_layer(trn_cols *x, const char *scope, const char *in, i
     return trn_gb_op1(b, trn_gb_name(b, "%s/%s", scope, act), act, ba, F32);
 }
 
+/*
+ * Dropout after hidden layer i: in * mask, where the mask is a
+ * PlaceholderWithDefault of 1.0. The train plan feeds [B, width] masks of
+ * 0 and 1/keep drawn by the trainer (seeded by step); predict and eval
+ * leave the default, which changes nothing (x * 1.0 == x), and the export
+ * has no dropout at all, as Keras' Dropout is inactive outside training.
+ */
+static const char *dropout(trn_cols *x, int i, const char *in, int64_t width)
+{
+    trn_gb *b = x->b;
+    const char *one = trn_gb_sf32(b, trn_gb_name(b, "dnn/hiddenlayer_%d/dropout/no_mask", i), 1);
+    const char *mask = trn_gb_name(b, "dnn/hiddenlayer_%d/dropout/mask", i);
+    eng_node *p = trn_gb_add(b, mask, "PlaceholderWithDefault", &one, 1);
+    trn_gb_type(b, p, "dtype", F32);
+    trn_gb_attr(b, p, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = -1}});
+    trn_graph_names *o = x->out;
+    if (!b->failed && o->nmasks < TRN_MAX_MASKS) {
+        o->masks[o->nmasks] = mask;
+        o->mask_width[o->nmasks++] = width;
+    }
+    return trn_gb_op2(b, trn_gb_name(b, "dnn/hiddenlayer_%d/dropout/mul", i), "Mul", in, mask, F32);
+}
+
 static tsd_code dnn(trn_cols *x, const char **logits)
 {
     trn_gb *b = x->b;
@@ -130,6 +153,8 @@ static tsd_code dnn(trn_cols *x, const char **logits)
         in = dense_layer(x, trn_gb_name(b, "dnn/hiddenlayer_%d", i), in, width, c->hidden[i],
                          c->activation);
         width = c->hidden[i];
+        if (c->dropout > 0 && x->vars && x->out) /* training graph only */
+            in = dropout(x, i, in, width);
     }
     *logits = dense_layer(x, "dnn/logits", in, width, c->logits_dim, NULL);
     return b->failed ? b->st->code : TSD_OK;

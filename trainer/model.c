@@ -325,6 +325,11 @@ static tsd_code build(trn_model *m, trn_gb *b, tsd_status *st)
         return st->code;
     }
     m->per_example = per;
+    m->nmasks = gn.nmasks;
+    for (int i = 0; i < gn.nmasks; i++) {
+        m->masks[i] = gn.masks[i];
+        m->mask_width[i] = gn.mask_width[i];
+    }
     m->table_inits = gn.table_inits;
     m->ntable_inits = gn.ntable_inits;
     free(gn.asset_tensors); /* the export builds its own graph and lists its assets */
@@ -402,15 +407,19 @@ trn_model *trn_model_new(const trn_config *c, const trn_data *train, tsd_status 
         if (eng_session_run(m->sess, &is, NULL, st))
             goto fail;
     }
-    static const char *const tr_feeds[7] = {"input_example_tensor",
-                                            "labels",
-                                            "weights",
-                                            "training/linear_beta_1_power",
-                                            "training/linear_beta_2_power",
-                                            "training/dnn_beta_1_power",
-                                            "training/dnn_beta_2_power"};
+    /* train feeds: examples, labels, weights, [Adam's powers], [dropout masks] */
+    const char *tr_feeds[7 + TRN_MAX_MASKS] = {"input_example_tensor",
+                                               "labels",
+                                               "weights",
+                                               "training/linear_beta_1_power",
+                                               "training/linear_beta_2_power",
+                                               "training/dnn_beta_1_power",
+                                               "training/dnn_beta_2_power"};
+    int ntr = m->adam ? 7 : 3;
+    for (int i = 0; i < m->nmasks; i++)
+        tr_feeds[ntr++] = m->masks[i];
     const char *tr_fetch[1] = {"loss"};
-    eng_plan_spec ts = {tr_feeds, m->adam ? 7 : 3, tr_fetch, 1, m->updates, m->nupdates};
+    eng_plan_spec ts = {tr_feeds, ntr, tr_fetch, 1, m->updates, m->nupdates};
     const char *pr_fetch[1] = {m->pred_name};
     eng_plan_spec ps = {tr_feeds, 1, pr_fetch, 1, NULL, 0};
     const char *ev_fetch[3] = {m->pred_name, m->per_example, "loss"};
@@ -445,6 +454,7 @@ void trn_model_free(trn_model *m)
     free(m->ex);
     free(m->lab);
     free(m->w);
+    free(m->mask_buf);
     free(m);
 }
 
@@ -511,13 +521,53 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * The dropout masks of this step into feeds[0..nmasks): each unit kept
+ * with probability 1 - dropout and scaled by 1/(1 - dropout), as Keras'
+ * Dropout; drawn from (seed, global step), so a resumed run draws the
+ * same masks.
+ */
+static tsd_code masks(trn_model *m, int64_t batch, eng_tensor *feeds, tsd_status *st)
+{
+    int64_t total = 0;
+    for (int i = 0; i < m->nmasks; i++)
+        total += batch * m->mask_width[i];
+    if (total > m->mask_cap) {
+        free(m->mask_buf);
+        if (!(m->mask_buf = malloc((size_t)total * sizeof *m->mask_buf))) {
+            m->mask_cap = 0;
+            return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        }
+        m->mask_cap = total;
+    }
+    double keep = 1.0 - (double)m->cfg->dropout;
+    float scale = (float)(1.0 / keep);
+    uint64_t s = (m->cfg->seed ? m->cfg->seed : 0x9E3779B97F4A7C15ull) ^
+                 ((uint64_t)(m->step + 1) * 0xD1B54A32D192ED03ull);
+    float *p = m->mask_buf;
+    for (int i = 0; i < m->nmasks; i++) {
+        int64_t n = batch * m->mask_width[i];
+        for (int64_t k = 0; k < n; k++)
+            p[k] = uniform(&s) < keep ? scale : 0.0f;
+        feeds[i] = (eng_tensor){.dtype = F32,
+                                .rank = 2,
+                                .dims = {batch, m->mask_width[i]},
+                                .data = p,
+                                .nbytes = (size_t)n * sizeof *p};
+        p += n;
+    }
+    return TSD_OK;
+}
+
 tsd_code trn_train_step(trn_model *m, const trn_data *d, const int64_t *rows, int64_t batch,
                         float *loss_out, tsd_status *st)
 {
-    eng_tensor feeds[7], out;
+    eng_tensor feeds[7 + TRN_MAX_MASKS], out;
     if (batch < 1)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "empty batch");
     if (bind(m, d, rows, 0, batch, feeds, st))
+        return st->code;
+    if (m->nmasks && masks(m, batch, feeds + (m->adam ? 7 : 3), st))
         return st->code;
     eng_call_clear(m->call);
     if (eng_plan_run(m->train, m->call, feeds, &out, st))

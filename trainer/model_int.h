@@ -53,6 +53,8 @@ const char *trn__var(trn_gb *b, trn_vars *vars, const char *name, eng_dtype dt, 
 
 /* ---- the feature columns and the model graph ------------------------------------- */
 
+#define TRN_MAX_MASKS 16 /* one per hidden layer */
+
 /** Names the model graph exposes. */
 typedef struct trn_graph_names {
     const char *logits; /* [B, logits_dim] */
@@ -63,6 +65,10 @@ typedef struct trn_graph_names {
     char **asset_tensors;
     const char **asset_files;
     int nassets;
+    /* dropout masks the train plan feeds (training graph only) */
+    const char *masks[TRN_MAX_MASKS];
+    int64_t mask_width[TRN_MAX_MASKS];
+    int nmasks;
 } trn_graph_names;
 
 /**

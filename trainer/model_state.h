@@ -21,6 +21,12 @@ struct trn_model {
     const char **updates;
     int nupdates;
     int adam;
+    /* dropout masks the train plan feeds after its other feeds */
+    const char *masks[TRN_MAX_MASKS];
+    int64_t mask_width[TRN_MAX_MASKS];
+    int nmasks;
+    float *mask_buf;
+    int64_t mask_cap;
     /* feed buffers */
     eng_str *ex;
     float *lab, *w, powers[4];

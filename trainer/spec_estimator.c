@@ -85,9 +85,11 @@ tsd_code trn__spec_estimator(trn_config *c, tsd_status *st)
     c->est_type = types[t].name;
     c->has_linear = types[t].linear;
     c->has_dnn = types[t].dnn;
-    if (e->dropout != 0 || e->batch_norm)
-        return tsd_err(st, TSD_UNIMPLEMENTED, "%s: dropout and batch_norm are not supported yet",
-                       c->path);
+    if (e->batch_norm)
+        return tsd_err(st, TSD_UNIMPLEMENTED, "%s: batch_norm is not supported yet", c->path);
+    if (!(e->dropout >= 0 && e->dropout < 1))
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: dropout must be in [0, 1)", c->path);
+    c->dropout = e->dropout;
     if (types[t].regressor) {
         c->head = TRN_HEAD_REGRESSION;
         c->logits_dim = e->label_dimension > 0 ? e->label_dimension : 1;

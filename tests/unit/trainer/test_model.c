@@ -918,6 +918,73 @@ static void test_loss_reduction(void **state)
     assert_true(fabsf(pred[1] / pred[0] - 20.0f) < 1e-3f);
 }
 
+/* Dropout: masks drawn per step in training (the first loss differs from
+ * the same model without dropout; two runs with the seed agree), none at
+ * inference: predictions are deterministic and the export, which has no
+ * dropout, answers the same. */
+static void test_dropout(void **state)
+{
+    (void)state;
+    tsd_status st = TSD_STATUS_INIT;
+    float loss[3], p[3][8];
+    char cols[4096];
+    snprintf(cols, sizeof cols,
+             "feature_columns { name: \"relationship\" part: \"none\" vocabulary_list { "
+             "vocabulary: [\"Husband\", \"Not-in-family\", \"Wife\", \"Own-child\"] } }\n"
+             "feature_columns { name: \"occupation\" part: \"none\" hash_bucket { "
+             "hash_bucket_size: 100 } }\n%s",
+             deep);
+    for (int k = 0; k < 3; k++) {
+        trn_config *c = census_config(k == 2 ? "type: \"DNNClassifier\" hidden_units: [16, 8]"
+                                             : "type: \"DNNClassifier\" hidden_units: [16, 8] "
+                                               "dropout: 0.5",
+                                      cols, 64, &st);
+        if (!c)
+            fail_msg("config: %s", st.msg);
+        trn_model *m = trn_model_new(c, census_train, &st);
+        int64_t rows[64];
+        for (int s2 = 0; s2 < 30; s2++) {
+            for (int i = 0; i < 64; i++)
+                rows[i] = s2 * 64 + i;
+            float l;
+            assert_int_equal(trn_train_step(m, census_train, rows, 64, &l, &st), TSD_OK);
+            if (s2 == 1)
+                loss[k] = l;
+        }
+        assert_int_equal(trn_predict(m, census_test, 0, 8, p[k], &st), TSD_OK);
+        float again[8];
+        assert_int_equal(trn_predict(m, census_test, 0, 8, again, &st), TSD_OK);
+        assert_memory_equal(again, p[k], sizeof again); /* no dropout at inference */
+        if (k == 0) {
+            char base[512], *dir = NULL;
+            snprintf(base, sizeof base, "%s/dropout_export", tmp);
+            assert_int_equal(trn_export(m, base, &dir, &st), TSD_OK);
+            ldr_model *lm = NULL;
+            ldr_load_options lo = {NULL, 0, "dropout"};
+            if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
+                fail_msg("load: %s", st.msg);
+            const eng_plan *plan = ldr_model_plan(lm, "regression", &st);
+            eng_call *call = eng_call_new();
+            eng_tensor in = {.dtype = ENG_DT_STRING,
+                             .rank = 1,
+                             .data = (void *)trn__data_examples(census_test),
+                             .nbytes = 8 * sizeof(eng_str)};
+            in.dims[0] = 8;
+            eng_tensor out;
+            assert_int_equal(eng_plan_run(plan, call, &in, &out, &st), TSD_OK);
+            assert_memory_equal(out.data, p[0], sizeof p[0]);
+            eng_call_free(call);
+            ldr_model_free(lm);
+            free(dir);
+        }
+        trn_model_free(m);
+        trn_config_free(c);
+    }
+    assert_true(loss[0] == loss[1]);              /* same seed, same masks */
+    assert_memory_equal(p[0], p[1], sizeof p[0]); /* same training */
+    assert_true(loss[0] != loss[2]);              /* the masks did something */
+}
+
 static void expect_bad(const char *text, const char *msg)
 {
     tsd_status st = TSD_STATUS_INIT;
@@ -990,6 +1057,7 @@ int main(void)
         cmocka_unit_test(test_file_patterns),
         cmocka_unit_test(test_vocab_file_asset),
         cmocka_unit_test(test_loss_reduction),
+        cmocka_unit_test(test_dropout),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
