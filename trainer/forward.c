@@ -125,6 +125,102 @@ static const char *dropout(trn_cols *x, int i, const char *in, int64_t width)
     return trn_gb_op2(b, trn_gb_name(b, "dnn/hiddenlayer_%d/dropout/mul", i), "Mul", in, mask, F32);
 }
 
+/* A [n] float variable of batch norm layer i, initialised to v, trained when part != 0. */
+static const char *bn_var(trn_cols *x, int i, const char *what, int64_t n, float v, int part)
+{
+    trn_gb *b = x->b;
+    return trn__var(b, x->vars, trn_gb_name(b, "dnn/hiddenlayer_%d/batchnorm_%d/%s", i, i, what),
+                    F32, 1, &n, v ? TRN_INIT_CONST : TRN_INIT_ZEROS, v, part);
+}
+
+/*
+ * Batch normalization after hidden layer i (Keras' BatchNormalization as
+ * the DNN estimator configures it: momentum 0.999, epsilon 0.001, over the
+ * batch axis): gamma * (in - mean) / sqrt(var + eps) + beta. Training uses
+ * the batch's moments and moves moving_mean / moving_variance toward them
+ * (extra train targets); inference uses the moving ones. In the training
+ * graph one PlaceholderWithDefault "dnn/batchnorm_training" (default 0,
+ * the train plan feeds 1) picks between them; the export uses the moving
+ * moments alone.
+ */
+static const char *batch_norm(trn_cols *x, int i, const char *in, int64_t w)
+{
+    trn_gb *b = x->b;
+    const char *sc = trn_gb_name(b, "dnn/hiddenlayer_%d/batchnorm_%d", i, i);
+    const char *gamma = bn_var(x, i, "gamma", w, 1.0f, TRN_PART_DNN);
+    const char *beta = bn_var(x, i, "beta", w, 0.0f, TRN_PART_DNN);
+    const char *mm = bn_var(x, i, "moving_mean", w, 0.0f, 0);
+    const char *mv = bn_var(x, i, "moving_variance", w, 1.0f, 0);
+    const char *mean = mm, *var = mv;
+    if (x->vars && x->out) { /* training graph */
+        trn_graph_names *o = x->out;
+        const char *t = "dnn/batchnorm_training";
+        if (!o->bn_mode) {
+            const char *zero = trn_gb_sf32(b, "dnn/batchnorm_training/default", 0);
+            eng_node *p = trn_gb_add(b, t, "PlaceholderWithDefault", &zero, 1);
+            trn_gb_type(b, p, "dtype", F32);
+            trn_gb_attr(b, p, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 0}});
+            o->bn_mode = t;
+        }
+        const char *ax = trn_gb_si32(b, trn_gb_name(b, "%s/moments/axis", sc), 0);
+        const char *mu_b = trn_gb_name(b, "%s/moments/mean", sc);
+        eng_node *n = trn_gb_add(b, mu_b, "Mean", (const char *[]){in, ax}, 2);
+        trn_gb_type(b, n, "T", F32);
+        trn_gb_type(b, n, "Tidx", I32);
+        trn_gb_bool(b, n, "keep_dims", 0);
+        const char *d =
+            trn_gb_op2(b, trn_gb_name(b, "%s/moments/centered", sc), "Sub", in, mu_b, F32);
+        const char *d2 = trn_gb_op1(b, trn_gb_name(b, "%s/moments/squared", sc), "Square", d, F32);
+        const char *var_b = trn_gb_name(b, "%s/moments/variance", sc);
+        n = trn_gb_add(b, var_b, "Mean", (const char *[]){d2, ax}, 2);
+        trn_gb_type(b, n, "T", F32);
+        trn_gb_type(b, n, "Tidx", I32);
+        trn_gb_bool(b, n, "keep_dims", 0);
+        const char *one = trn_gb_sf32(b, trn_gb_name(b, "%s/one", sc), 1);
+        const char *nt = trn_gb_op2(b, trn_gb_name(b, "%s/not_training", sc), "Sub", one, t, F32);
+        const char *moments[2][2] = {{mu_b, mm}, {var_b, mv}};
+        const char *out[2];
+        static const char *const what[2] = {"mean", "variance"};
+        for (int k = 0; k < 2; k++) {
+            const char *stop = trn_gb_op1(b, trn_gb_name(b, "%s/%s/moving_stop", sc, what[k]),
+                                          "StopGradient", moments[k][1], F32);
+            const char *bt = trn_gb_op2(b, trn_gb_name(b, "%s/%s/batch_part", sc, what[k]), "Mul",
+                                        moments[k][0], t, F32);
+            const char *mt = trn_gb_op2(b, trn_gb_name(b, "%s/%s/moving_part", sc, what[k]), "Mul",
+                                        stop, nt, F32);
+            out[k] = trn_gb_op2(b, trn_gb_name(b, "%s/%s/used", sc, what[k]), "AddV2", bt, mt, F32);
+            /* moving = moving * momentum + batch * (1 - momentum), a train target */
+            const char *mom = trn_gb_sf32(b, trn_gb_name(b, "%s/%s/momentum", sc, what[k]), 0.999f);
+            const char *rest = trn_gb_sf32(
+                b, trn_gb_name(b, "%s/%s/one_minus_momentum", sc, what[k]), 1.0f - 0.999f);
+            const char *keep =
+                trn_gb_op2(b, trn_gb_name(b, "%s/%s/decayed", sc, what[k]), "Mul", stop, mom, F32);
+            const char *bs = trn_gb_op1(b, trn_gb_name(b, "%s/%s/batch_stop", sc, what[k]),
+                                        "StopGradient", moments[k][0], F32);
+            const char *add =
+                trn_gb_op2(b, trn_gb_name(b, "%s/%s/added", sc, what[k]), "Mul", bs, rest, F32);
+            const char *nv = trn_gb_op2(b, trn_gb_name(b, "%s/%s/new_moving", sc, what[k]), "AddV2",
+                                        keep, add, F32);
+            const char *var_node =
+                trn_gb_name(b, "dnn/hiddenlayer_%d/batchnorm_%d/moving_%s", i, i, what[k]);
+            const char *upd = trn_gb_name(b, "%s/%s/update_moving", sc, what[k]);
+            eng_node *a = trn_gb_add(b, upd, "AssignVariableOp", (const char *[]){var_node, nv}, 2);
+            trn_gb_type(b, a, "dtype", F32);
+            if (!b->failed && o->nbn_updates < 2 * TRN_MAX_MASKS)
+                o->bn_updates[o->nbn_updates++] = upd;
+        }
+        mean = out[0];
+        var = out[1];
+    }
+    const char *eps = trn_gb_sf32(b, trn_gb_name(b, "%s/epsilon", sc), 0.001f);
+    const char *ve = trn_gb_op2(b, trn_gb_name(b, "%s/add_epsilon", sc), "AddV2", var, eps, F32);
+    const char *inv = trn_gb_op1(b, trn_gb_name(b, "%s/Rsqrt", sc), "Rsqrt", ve, F32);
+    const char *c = trn_gb_op2(b, trn_gb_name(b, "%s/centered", sc), "Sub", in, mean, F32);
+    const char *nrm = trn_gb_op2(b, trn_gb_name(b, "%s/normalized", sc), "Mul", c, inv, F32);
+    const char *sc2 = trn_gb_op2(b, trn_gb_name(b, "%s/scaled", sc), "Mul", nrm, gamma, F32);
+    return trn_gb_op2(b, trn_gb_name(b, "%s/output", sc), "AddV2", sc2, beta, F32);
+}
+
 static tsd_code dnn(trn_cols *x, const char **logits)
 {
     trn_gb *b = x->b;
@@ -155,6 +251,8 @@ static tsd_code dnn(trn_cols *x, const char **logits)
         width = c->hidden[i];
         if (c->dropout > 0 && x->vars && x->out) /* training graph only */
             in = dropout(x, i, in, width);
+        if (c->batch_norm)
+            in = batch_norm(x, i, in, width);
     }
     *logits = dense_layer(x, "dnn/logits", in, width, c->logits_dim, NULL);
     return b->failed ? b->st->code : TSD_OK;

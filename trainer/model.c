@@ -326,6 +326,8 @@ static tsd_code build(trn_model *m, trn_gb *b, tsd_status *st)
     }
     m->per_example = per;
     m->nmasks = gn.nmasks;
+    m->bn_mode = gn.bn_mode;
+    m->bn_one = 1.0f;
     for (int i = 0; i < gn.nmasks; i++) {
         m->masks[i] = gn.masks[i];
         m->mask_width[i] = gn.mask_width[i];
@@ -347,7 +349,7 @@ static tsd_code build(trn_model *m, trn_gb *b, tsd_status *st)
         xs[i] = trn_gb_name(b, "%s/Read", m->vars.v[i].name);
     tsd_code rc = b->failed ? st->code
                             : eng_graph_gradients(b->g, "loss", xs, nmodel, "gradients", grads, st);
-    m->updates = calloc((size_t)nmodel + 1, sizeof *m->updates);
+    m->updates = calloc((size_t)(nmodel + 1 + gn.nbn_updates), sizeof *m->updates);
     if (!rc && !m->updates)
         rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (int i = 0; !rc && i < nmodel; i++) {
@@ -374,6 +376,8 @@ static tsd_code build(trn_model *m, trn_gb *b, tsd_status *st)
                                (const char *[]){"global_step", one}, 2);
     trn_gb_type(b, inc, "dtype", I64);
     m->updates[m->nupdates++] = "training/global_step_incr";
+    for (int i = 0; i < gn.nbn_updates; i++) /* batch norm's moving moments */
+        m->updates[m->nupdates++] = gn.bn_updates[i];
     return b->failed ? st->code : TSD_OK;
 }
 
@@ -408,7 +412,7 @@ trn_model *trn_model_new(const trn_config *c, const trn_data *train, tsd_status 
             goto fail;
     }
     /* train feeds: examples, labels, weights, [Adam's powers], [dropout masks] */
-    const char *tr_feeds[7 + TRN_MAX_MASKS] = {"input_example_tensor",
+    const char *tr_feeds[8 + TRN_MAX_MASKS] = {"input_example_tensor",
                                                "labels",
                                                "weights",
                                                "training/linear_beta_1_power",
@@ -418,6 +422,8 @@ trn_model *trn_model_new(const trn_config *c, const trn_data *train, tsd_status 
     int ntr = m->adam ? 7 : 3;
     for (int i = 0; i < m->nmasks; i++)
         tr_feeds[ntr++] = m->masks[i];
+    if (m->bn_mode)
+        tr_feeds[ntr++] = m->bn_mode;
     const char *tr_fetch[1] = {"loss"};
     eng_plan_spec ts = {tr_feeds, ntr, tr_fetch, 1, m->updates, m->nupdates};
     const char *pr_fetch[1] = {m->pred_name};
@@ -562,13 +568,16 @@ static tsd_code masks(trn_model *m, int64_t batch, eng_tensor *feeds, tsd_status
 tsd_code trn_train_step(trn_model *m, const trn_data *d, const int64_t *rows, int64_t batch,
                         float *loss_out, tsd_status *st)
 {
-    eng_tensor feeds[7 + TRN_MAX_MASKS], out;
+    eng_tensor feeds[8 + TRN_MAX_MASKS], out;
     if (batch < 1)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "empty batch");
     if (bind(m, d, rows, 0, batch, feeds, st))
         return st->code;
     if (m->nmasks && masks(m, batch, feeds + (m->adam ? 7 : 3), st))
         return st->code;
+    if (m->bn_mode)
+        feeds[(m->adam ? 7 : 3) + m->nmasks] =
+            (eng_tensor){.dtype = F32, .rank = 0, .data = &m->bn_one, .nbytes = sizeof(float)};
     eng_call_clear(m->call);
     if (eng_plan_run(m->train, m->call, feeds, &out, st))
         return st->code;

@@ -69,6 +69,11 @@ typedef struct trn_graph_names {
     const char *masks[TRN_MAX_MASKS];
     int64_t mask_width[TRN_MAX_MASKS];
     int nmasks;
+    /* batch norm (training graph): the mode placeholder the train plan
+     * feeds 1.0, and the moving-moment updates it runs */
+    const char *bn_mode;
+    const char *bn_updates[2 * TRN_MAX_MASKS];
+    int nbn_updates;
 } trn_graph_names;
 
 /**

@@ -27,6 +27,8 @@ struct trn_model {
     int nmasks;
     float *mask_buf;
     int64_t mask_cap;
+    const char *bn_mode; /* fed 1.0 by the train plan (NULL: no batch norm) */
+    float bn_one;
     /* feed buffers */
     eng_str *ex;
     float *lab, *w, powers[4];

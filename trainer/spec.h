@@ -94,8 +94,9 @@ struct trn_config {
     int hidden[16], nhidden;
     const char *activation; /* op name: Relu, Tanh, Sigmoid, Elu */
     int sparse_combiner;
-    int loss_sum;  /* loss_reduction "sum" (else SUM_OVER_BATCH_SIZE) */
-    float dropout; /* DNN: probability of dropping a hidden unit in training */
+    int loss_sum;   /* loss_reduction "sum" (else SUM_OVER_BATCH_SIZE) */
+    float dropout;  /* DNN: probability of dropping a hidden unit in training */
+    int batch_norm; /* DNN: batch normalization after each hidden layer */
     trn_opt linear_opt, dnn_opt;
     uint64_t seed;
 };

@@ -85,8 +85,7 @@ tsd_code trn__spec_estimator(trn_config *c, tsd_status *st)
     c->est_type = types[t].name;
     c->has_linear = types[t].linear;
     c->has_dnn = types[t].dnn;
-    if (e->batch_norm)
-        return tsd_err(st, TSD_UNIMPLEMENTED, "%s: batch_norm is not supported yet", c->path);
+    c->batch_norm = e->batch_norm;
     if (!(e->dropout >= 0 && e->dropout < 1))
         return tsd_err(st, TSD_INVALID_ARGUMENT, "%s: dropout must be in [0, 1)", c->path);
     c->dropout = e->dropout;

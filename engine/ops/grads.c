@@ -137,6 +137,18 @@ static tsd_code g_square(eng_grad_ctx *gc)
     return r ? eng_grad_set(gc, 0, r) : gc->st->code;
 }
 
+/* y = 1/sqrt(x): dy * -0.5 * y^3 (TensorFlow's RsqrtGrad). */
+static tsd_code g_rsqrt(eng_grad_ctx *gc)
+{
+    const char *y = eng_grad_out(gc, eng_node_name(gc->node), 0);
+    const char *half = constf(gc, -0.5f);
+    const char *y2 = half ? node2(gc, "Mul", y, y) : NULL;
+    const char *y3 = y2 ? node2(gc, "Mul", y2, y) : NULL;
+    const char *k = y3 ? node2(gc, "Mul", y3, half) : NULL;
+    const char *r = k ? node2(gc, "Mul", gc->dy[0], k) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
 static tsd_code g_exp(eng_grad_ctx *gc)
 {
     const char *r = node2(gc, "Mul", gc->dy[0], eng_grad_out(gc, eng_node_name(gc->node), 0));
@@ -441,6 +453,7 @@ static const struct {
     {"Neg", g_neg},
     {"Relu", g_relu},
     {"Reshape", g_reshape},
+    {"Rsqrt", g_rsqrt},
     {"Sigmoid", g_sigmoid},
     {"Snapshot", g_identity},
     {"SparseSegmentMean", g_seg_mean},

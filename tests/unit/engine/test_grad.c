@@ -180,7 +180,9 @@ static void test_elementwise(void **state)
     h_un(g, "id", "Identity", "ng");
     h_bin(g, "a1", "AddV2", "sq", "id");
     h_bin(g, "a2", "Mul", "a1", "lg");
-    h_bin(g, "y", "Sub", "a2", "ex");
+    h_un(g, "rq", "Rsqrt", "ex"); /* exp(tanh(x)) > 0 */
+    h_bin(g, "a3", "AddV2", "a2", "rq");
+    h_bin(g, "y", "Sub", "a3", "ex");
     check(g, "y", in, 1, 2e-2);
 }
 

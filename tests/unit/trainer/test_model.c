@@ -985,6 +985,92 @@ static void test_dropout(void **state)
     assert_true(loss[0] != loss[2]);              /* the masks did something */
 }
 
+/* Batch norm: Keras' variables under the estimator's names (gamma and beta
+ * trained with slots, the moving moments updated without), the moving
+ * moments leave their initial values, inference uses them (deterministic)
+ * and the export, built on them alone, answers the same. */
+static void test_batch_norm(void **state)
+{
+    (void)state;
+    tsd_status st = TSD_STATUS_INIT;
+    char cols[4096];
+    snprintf(cols, sizeof cols,
+             "feature_columns { name: \"relationship\" part: \"none\" vocabulary_list { "
+             "vocabulary: [\"Husband\", \"Not-in-family\", \"Wife\", \"Own-child\"] } }\n"
+             "feature_columns { name: \"occupation\" part: \"none\" hash_bucket { "
+             "hash_bucket_size: 100 } }\n%s",
+             deep);
+    trn_config *c = census_config("type: \"DNNClassifier\" hidden_units: [8, 4] batch_norm: true "
+                                  "optimizer { type: \"Adagrad\" learning_rate: 0.05 }",
+                                  cols, 64, &st);
+    if (!c)
+        fail_msg("config: %s", st.msg);
+    trn_model *m = trn_model_new(c, census_train, &st);
+    /* momentum 0.999: the moving moments need a few thousand steps */
+    train(m, census_train, 64, 6);
+    float p[8], again[8];
+    assert_int_equal(trn_predict(m, census_test, 0, 8, p, &st), TSD_OK);
+    assert_int_equal(trn_predict(m, census_test, 0, 8, again, &st), TSD_OK);
+    assert_memory_equal(p, again, sizeof p);
+    trn_metrics r;
+    assert_int_equal(trn_evaluate(m, census_test, 512, NULL, &r, &st), TSD_OK);
+    print_message("batch norm, 6 epochs: accuracy %.4f\n", trn_metrics_get(&r, "accuracy"));
+    assert_true(trn_metrics_get(&r, "accuracy") > 0.82);
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/bn_ckpt", tmp);
+    mkdir(dir, 0700);
+    assert_int_equal(trn_save(m, dir, 1, &st), TSD_OK);
+    char prefix[700];
+    snprintf(prefix, sizeof prefix, "%s/model.ckpt-%lld", dir, (long long)trn_global_step(m));
+    ldr_bundle *bd = NULL;
+    assert_int_equal(ldr_bundle_open(prefix, &bd, &st), TSD_OK);
+    static const char *const present[] = {
+        "dnn/hiddenlayer_0/batchnorm_0/gamma",
+        "dnn/hiddenlayer_0/batchnorm_0/beta",
+        "dnn/hiddenlayer_1/batchnorm_1/moving_mean",
+        "dnn/hiddenlayer_1/batchnorm_1/moving_variance",
+        "training/Adagrad/dnn/hiddenlayer_0/batchnorm_0/gamma/accumulator",
+    };
+    for (size_t i = 0; i < 5; i++)
+        if (!ldr_bundle_find(bd, present[i]))
+            fail_msg("checkpoint has no %s", present[i]);
+    assert_null(ldr_bundle_find(
+        bd, "training/Adagrad/dnn/hiddenlayer_0/batchnorm_0/moving_mean/accumulator"));
+    eng_tensor mv;
+    assert_int_equal(
+        ldr_bundle_read(bd, ldr_bundle_find(bd, "dnn/hiddenlayer_0/batchnorm_0/moving_variance"),
+                        &mv, &st),
+        TSD_OK);
+    int moved = 0;
+    for (int k = 0; k < 8; k++)
+        moved += ((const float *)mv.data)[k] != 1.0f;
+    assert_int_equal(moved, 8);
+    eng_tensor_free_data(&mv);
+    ldr_bundle_close(bd);
+    char base[512], *edir = NULL;
+    snprintf(base, sizeof base, "%s/bn_export", tmp);
+    assert_int_equal(trn_export(m, base, &edir, &st), TSD_OK);
+    ldr_model *lm = NULL;
+    ldr_load_options lo = {NULL, 0, "bn"};
+    if (ldr_model_load(edir, &lo, &lm, &st) != TSD_OK)
+        fail_msg("load: %s", st.msg);
+    const eng_plan *plan = ldr_model_plan(lm, "regression", &st);
+    eng_call *call = eng_call_new();
+    eng_tensor in = {.dtype = ENG_DT_STRING,
+                     .rank = 1,
+                     .data = (void *)trn__data_examples(census_test),
+                     .nbytes = 8 * sizeof(eng_str)};
+    in.dims[0] = 8;
+    eng_tensor out;
+    assert_int_equal(eng_plan_run(plan, call, &in, &out, &st), TSD_OK);
+    assert_memory_equal(out.data, p, sizeof p);
+    eng_call_free(call);
+    ldr_model_free(lm);
+    free(edir);
+    trn_model_free(m);
+    trn_config_free(c);
+}
+
 static void expect_bad(const char *text, const char *msg)
 {
     tsd_status st = TSD_STATUS_INIT;
@@ -1058,6 +1144,7 @@ int main(void)
         cmocka_unit_test(test_vocab_file_asset),
         cmocka_unit_test(test_loss_reduction),
         cmocka_unit_test(test_dropout),
+        cmocka_unit_test(test_batch_norm),
         cmocka_unit_test(test_bad_config),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
