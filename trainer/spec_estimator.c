@@ -133,9 +133,6 @@ tsd_code trn__spec_estimator(trn_config *c, tsd_status *st)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
                            "%s: activation '%s' is not relu, tanh, sigmoid or elu", c->path,
                            e->activation);
-        if (strcmp(c->activation, "Elu") == 0)
-            return tsd_err(st, TSD_UNIMPLEMENTED, "%s: activation elu has no gradient yet",
-                           c->path);
     }
     if (*e->loss_reduction && strcmp(e->loss_reduction, "sum_over_batch_size") != 0) {
         if (strcmp(e->loss_reduction, "sum") != 0)

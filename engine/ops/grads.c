@@ -184,6 +184,19 @@ static tsd_code g_relu(eng_grad_ctx *gc)
     return r ? eng_grad_set(gc, 0, r) : gc->st->code;
 }
 
+/* y = elu(x): dy where y > 0, dy * (y + 1) elsewhere (TensorFlow's EluGrad). */
+static tsd_code g_elu(eng_grad_ctx *gc)
+{
+    const char *y = eng_grad_out(gc, eng_node_name(gc->node), 0);
+    const char *zero = constf(gc, 0.0f), *one = zero ? constf(gc, 1.0f) : NULL;
+    const char *pos = one ? node2(gc, "Greater", y, zero) : NULL;
+    const char *yp1 = pos ? node2(gc, "AddV2", y, one) : NULL;
+    const char *neg = yp1 ? node2(gc, "Mul", gc->dy[0], yp1) : NULL;
+    const char *ins[3] = {pos, gc->dy[0], neg};
+    const char *r = neg ? eng_grad_node(gc, "Select", ins, 3, F, NULL) : NULL;
+    return r ? eng_grad_set(gc, 0, r) : gc->st->code;
+}
+
 static tsd_code g_sigmoid(eng_grad_ctx *gc)
 {
     const char *r =
@@ -442,6 +455,7 @@ static const struct {
     {"AddV2", g_add},
     {"BiasAdd", g_bias_add},
     {"ConcatV2", g_concat},
+    {"Elu", g_elu},
     {"Exp", g_exp},
     {"GatherV2", g_gather},
     {"Identity", g_identity},

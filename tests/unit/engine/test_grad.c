@@ -181,7 +181,9 @@ static void test_elementwise(void **state)
     h_bin(g, "a1", "AddV2", "sq", "id");
     h_bin(g, "a2", "Mul", "a1", "lg");
     h_un(g, "rq", "Rsqrt", "ex"); /* exp(tanh(x)) > 0 */
-    h_bin(g, "a3", "AddV2", "a2", "rq");
+    h_un(g, "el", "Elu", "x");    /* both signs of x */
+    h_bin(g, "a4", "AddV2", "a2", "el");
+    h_bin(g, "a3", "AddV2", "a4", "rq");
     h_bin(g, "y", "Sub", "a3", "ex");
     check(g, "y", in, 1, 2e-2);
 }
