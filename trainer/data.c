@@ -392,6 +392,11 @@ trn_data *trn_data_read(const trn_config *c, int eval, tsd_status *st)
                      c->path, dc->format);
     else if (!tfrecord && !dc->n_column_names)
         rc = tsd_err(st, TSD_INVALID_ARGUMENT, "%s: CSV data needs column_names", c->path);
+    else if (*dc->compression && strcmp(dc->compression, "GZIP") != 0 &&
+             strcmp(dc->compression, "NONE") != 0)
+        rc = tsd_err(st, TSD_INVALID_ARGUMENT,
+                     "%s: data.compression '%s' is not GZIP or NONE (gzip is also detected)",
+                     c->path, dc->compression);
     else if (threads == 1)
         rc = tfrecord ? read_tfrecord(c, files, n, d, st) : trn__read_csv(c, files, n, d, st);
     else { /* files read in parallel, rows kept in file order */

@@ -678,7 +678,7 @@ static double uniform(uint64_t *s)
     return (double)(*s >> 11) / 9007199254740992.0;
 }
 
-/* Three classes from a TFRecord file: the class is the quadrant-ish region
+/* Three classes from a gzip-compressed TFRecord file: the class is the quadrant-ish region
  * of (x, y), plus a string feature that names the class half the time. */
 static void test_multiclass_tfrecord(void **state)
 {
@@ -701,9 +701,14 @@ static void test_multiclass_tfrecord(void **state)
         free(framed);
     }
     fclose(f);
+    /* the same records gzip-compressed, as TF's TFRecordWriter(GZIP) writes them */
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "gzip -c '%s' > '%s.gz'", path, path);
+    assert_int_equal(system(cmd), 0);
     char *text = NULL;
     assert_true(asprintf(&text,
-                         "data { train_files: \"three.tfrecord\" label_column: \"label\" "
+                         "data { train_files: \"three.tfrecord.gz\" compression: \"GZIP\" "
+                         "label_column: \"label\" "
                          "batch_size: 30 }\n"
                          "feature_columns { name: \"x\" numeric {} }\n"
                          "feature_columns { name: \"y\" numeric {} }\n"
