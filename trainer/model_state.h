@@ -31,6 +31,8 @@ struct trn_model {
     float bn_one;
     /* feed buffers */
     eng_str *ex;
+    char *ex_bytes; /* the batch's serialized examples, copied side by side */
+    size_t ex_bytes_cap;
     float *lab, *w, powers[4];
     int64_t cap;
     /* checkpoints and summaries */
