@@ -8,11 +8,11 @@
 #include <string.h>
 
 /* Return the code of a failed call (the message is already in st). */
-#define TRY(call)                                                                  \
-    do {                                                                           \
-        tsd_code try_rc_ = (call);                                                 \
-        if (try_rc_ != TSD_OK)                                                     \
-            return try_rc_;                                                        \
+#define TRY(call)                                                                                  \
+    do {                                                                                           \
+        tsd_code try_rc_ = (call);                                                                 \
+        if (try_rc_ != TSD_OK)                                                                     \
+            return try_rc_;                                                                        \
     } while (0)
 
 /* Protobuf wire types. */
@@ -100,16 +100,16 @@ static tsd_code skip_field(cursor *c, int wt, const char *what, tsd_status *st)
     case WT_I32: {
         size_t k = wt == WT_I64 ? 8 : 4;
         if ((size_t)(c->end - c->p) < k)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "offset %zu: truncated fixed field in %s",
-                           at, what);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "offset %zu: truncated fixed field in %s", at,
+                           what);
         c->p += k;
         return TSD_OK;
     }
     case WT_LEN:
         return rd_len(c, &d, &n, what, st);
     default:
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "offset %zu: unsupported wire type %d in %s",
-                       at, wt, what);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "offset %zu: unsupported wire type %d in %s", at,
+                       wt, what);
     }
 }
 
@@ -145,8 +145,8 @@ static tsd_code parse_entry(const uint8_t *base, const uint8_t *p, size_t len, e
 }
 
 /* Walk the entries of one Features message; *stop set when fn asked to stop. */
-static tsd_code walk_features(const uint8_t *base, const uint8_t *p, size_t len,
-                              eng_ex_visit_fn fn, void *ud, int *stop, tsd_status *st)
+static tsd_code walk_features(const uint8_t *base, const uint8_t *p, size_t len, eng_ex_visit_fn fn,
+                              void *ud, int *stop, tsd_status *st)
 {
     cursor c = {base, p, p + len};
     while (c.p < c.end) {
@@ -172,8 +172,7 @@ static tsd_code walk_features(const uint8_t *base, const uint8_t *p, size_t len,
     return TSD_OK;
 }
 
-tsd_code eng_example_walk(const void *buf, size_t len, eng_ex_visit_fn fn, void *ud,
-                          tsd_status *st)
+tsd_code eng_example_walk(const void *buf, size_t len, eng_ex_visit_fn fn, void *ud, tsd_status *st)
 {
     const uint8_t *base = buf;
     cursor c = {base, base, base + len};
@@ -234,8 +233,7 @@ const char *eng_ex_kind_name(eng_ex_kind k)
 
 static float ld_float(const uint8_t *p)
 {
-    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                 (uint32_t)p[3] << 24;
+    uint32_t u = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
     float f;
     memcpy(&f, &u, sizeof f);
     return f;
@@ -257,8 +255,7 @@ static void put_int64(void *out, size_t cap, size_t *n, uint64_t v)
 }
 
 /* One field of a FloatList: packed (LEN) or a single fixed32. */
-static tsd_code float_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
-                            tsd_status *st)
+static tsd_code float_field(cursor *c, int wt, void *out, size_t cap, size_t *n, tsd_status *st)
 {
     if (wt == WT_I32) {
         if (c->end - c->p < 4)
@@ -274,16 +271,14 @@ static tsd_code float_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
     TRY(rd_len(c, &d, &len, "FloatList", st));
     if (len % 4 != 0)
         return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "offset %zu: packed FloatList of %zu bytes is not a multiple of 4", at,
-                       len);
+                       "offset %zu: packed FloatList of %zu bytes is not a multiple of 4", at, len);
     for (size_t i = 0; i < len; i += 4)
         put_float(out, cap, n, ld_float(d + i));
     return TSD_OK;
 }
 
 /* One field of an Int64List: packed (LEN) or a single varint. */
-static tsd_code int64_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
-                            tsd_status *st)
+static tsd_code int64_field(cursor *c, int wt, void *out, size_t cap, size_t *n, tsd_status *st)
 {
     uint64_t v = 0;
     if (wt == WT_VARINT) {
@@ -302,8 +297,7 @@ static tsd_code int64_field(cursor *c, int wt, void *out, size_t cap, size_t *n,
     return TSD_OK;
 }
 
-tsd_code eng_ex_values(const eng_ex_list *l, void *out, size_t cap, size_t *count,
-                       tsd_status *st)
+tsd_code eng_ex_values(const eng_ex_list *l, void *out, size_t cap, size_t *count, tsd_status *st)
 {
     size_t n = 0;
     *count = 0;

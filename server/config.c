@@ -44,8 +44,7 @@ static tsd_code check_name(const char *name, tsd_status *st)
     for (const char *c = name; *c; c++)
         if (*c == '/' || *c == ':' || (unsigned char)*c < 0x20)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
-                           "model name '%s' must not contain '/', ':' or control characters",
-                           name);
+                           "model name '%s' must not contain '/', ':' or control characters", name);
     return TSD_OK;
 }
 
@@ -134,19 +133,24 @@ static tsd_code from_proto(const Tensorflow__Serving__ModelServerConfig *msc, co
         d->num_versions = 1;
         const Tensorflow__Serving__FileSystemStoragePathSourceConfig__ServableVersionPolicy *p =
             mc->model_version_policy;
-        if (p && p->policy_choice_case ==
-                     TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_ALL) {
+        if (p &&
+            p->policy_choice_case ==
+                TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_ALL) {
             d->policy = SRV_POLICY_ALL;
-        } else if (p && p->policy_choice_case ==
-                            TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_SPECIFIC) {
+        } else if (
+            p &&
+            p->policy_choice_case ==
+                TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_SPECIFIC) {
             d->policy = SRV_POLICY_SPECIFIC;
             d->nversions = p->specific->n_versions;
             d->versions = malloc((d->nversions ? d->nversions : 1) * sizeof *d->versions);
             if (d->versions)
                 for (size_t v = 0; v < d->nversions; v++)
                     d->versions[v] = p->specific->versions[v];
-        } else if (p && p->policy_choice_case ==
-                            TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_LATEST) {
+        } else if (
+            p &&
+            p->policy_choice_case ==
+                TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__POLICY_CHOICE_LATEST) {
             d->num_versions = p->latest->num_versions > 0 ? p->latest->num_versions : 1;
         }
         if (mc->n_version_labels) {

@@ -18,7 +18,10 @@ static const struct flag {
     const char *dflt;
     const char *help;
 } flags[] = {
-#define FL(n, t, d, h) {#n, t, offsetof(srv_flags, n), d, h}
+#define FL(n, t, d, h)                                                                             \
+    {                                                                                              \
+#n, t, offsetof(srv_flags, n), d, h                                                        \
+    }
     FL(port, F_INT, "8500", "Port to listen on for gRPC API"),
     FL(rest_api_port, F_INT, "8501", "Port to listen on for HTTP/REST API (0 disables it)"),
     FL(model_name, F_STR, "default", "name of model (ignored if --model_config_file is set)"),

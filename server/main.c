@@ -116,8 +116,7 @@ static tsd_code start_batching(const srv_flags *f, srv_batcher **out, tsd_status
     srv_log(SRV_LOG_INFO,
             "Batching enabled: max_batch_size %" PRId64 ", batch_timeout_micros %" PRId64
             ", max_enqueued_batches %" PRId64 ", num_batch_threads %" PRId64,
-            p.max_batch_size, p.batch_timeout_micros, p.max_enqueued_batches,
-            p.num_batch_threads);
+            p.max_batch_size, p.batch_timeout_micros, p.max_enqueued_batches, p.num_batch_threads);
     return TSD_OK;
 }
 
@@ -304,8 +303,11 @@ int main(int argc, char **argv)
         srv_rest_options ro = {(int)f.rest_api_port,
                                f.rest_api_num_threads > 0 ? (int)f.rest_api_num_threads
                                                           : (int)(4 * (ncpu > 0 ? ncpu : 1)),
-                               f.rest_api_enable_cors_support, (size_t)f.max_request_bytes,
-                               f.max_request_elements, metrics_path, f.rest_api_timeout_in_ms,
+                               f.rest_api_enable_cors_support,
+                               (size_t)f.max_request_bytes,
+                               f.max_request_elements,
+                               metrics_path,
+                               f.rest_api_timeout_in_ms,
                                batcher != NULL,
                                training};
         rest = srv_rest_start(&ro, mgr, &st);

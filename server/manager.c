@@ -33,8 +33,8 @@ typedef struct version {
     ldr_model *model;
     srv_batch_params *bparams; /* per-model batching parameters (owned) */
     const srv_batch_params *batching;
-    int refs;       /* handles out + 1 while published (AVAILABLE) */
-    int aspired;    /* scratch during a poll */
+    int refs;    /* handles out + 1 while published (AVAILABLE) */
+    int aspired; /* scratch during a poll */
     struct srv_manager *mgr;
     struct version *next;
 } version;
@@ -62,12 +62,18 @@ struct srv_manager {
 const char *srv_state_name(srv_state s)
 {
     switch (s) {
-    case SRV_STATE_START: return "START";
-    case SRV_STATE_LOADING: return "LOADING";
-    case SRV_STATE_AVAILABLE: return "AVAILABLE";
-    case SRV_STATE_UNLOADING: return "UNLOADING";
-    case SRV_STATE_END: return "END";
-    default: return "UNKNOWN";
+    case SRV_STATE_START:
+        return "START";
+    case SRV_STATE_LOADING:
+        return "LOADING";
+    case SRV_STATE_AVAILABLE:
+        return "AVAILABLE";
+    case SRV_STATE_UNLOADING:
+        return "UNLOADING";
+    case SRV_STATE_END:
+        return "END";
+    default:
+        return "UNKNOWN";
     }
 }
 
@@ -353,8 +359,8 @@ static void load_version(srv_manager *m, const char *name, version *v)
     srv_batch_params *bp = NULL;
     const srv_batch_params *batching = NULL;
     if (batching_params(m, v->path, &bp, &batching, &st)) {
-        srv_log(SRV_LOG_ERROR, "Loading servable: {name: %s version: %" PRId64 "} failed: %s",
-                name, v->num, st.msg);
+        srv_log(SRV_LOG_ERROR, "Loading servable: {name: %s version: %" PRId64 "} failed: %s", name,
+                v->num, st.msg);
         attempts = 0;
     }
     for (int a = 0; a < attempts; a++) {
@@ -367,16 +373,17 @@ static void load_version(srv_manager *m, const char *name, version *v)
                 srv_warmup(lm, v->path, m->opt.num_request_iterations_for_warmup, &nrec, &st) ==
                     TSD_OK) {
                 if (nrec)
-                    srv_log(SRV_LOG_INFO, "Finished reading warmup data for model at %s. Number "
-                                          "of warmup records read: %d.",
+                    srv_log(SRV_LOG_INFO,
+                            "Finished reading warmup data for model at %s. Number "
+                            "of warmup records read: %d.",
                             v->path, nrec);
                 break;
             }
             ldr_model_free(lm);
         }
         lm = NULL;
-        srv_log(SRV_LOG_ERROR, "Loading servable: {name: %s version: %" PRId64 "} failed: %s",
-                name, v->num, st.msg);
+        srv_log(SRV_LOG_ERROR, "Loading servable: {name: %s version: %" PRId64 "} failed: %s", name,
+                v->num, st.msg);
         if (a + 1 < attempts) {
             pthread_mutex_lock(&m->mu);
             int stop = m->stop;
@@ -412,8 +419,9 @@ static void load_version(srv_manager *m, const char *name, version *v)
         v->refs = 1;
         v->err = TSD_OK;
         v->errmsg[0] = '\0';
-        srv_log(SRV_LOG_INFO, "Successfully loaded servable version {name: %s version: %" PRId64
-                              "}", name, v->num);
+        srv_log(SRV_LOG_INFO,
+                "Successfully loaded servable version {name: %s version: %" PRId64 "}", name,
+                v->num);
     } else {
         v->state = SRV_STATE_END;
         v->err = st.code ? st.code : TSD_UNKNOWN;
@@ -522,8 +530,8 @@ static void poll_model(srv_manager *m, const char *name)
             dead[ndead++] = lm;
         else if (lm)
             ldr_model_free(lm);
-        srv_log(SRV_LOG_INFO, "Unloading servable version {name: %s version: %" PRId64 "}",
-                name, v->num);
+        srv_log(SRV_LOG_INFO, "Unloading servable version {name: %s version: %" PRId64 "}", name,
+                v->num);
     }
     pthread_cond_broadcast(&m->cv);
     pthread_mutex_unlock(&m->mu);
@@ -685,8 +693,7 @@ tsd_code srv_manager_acquire(srv_manager *m, const char *name, int has_version, 
         vnum = md->cfg.labels[i].version;
     } else if (label) {
         pthread_mutex_unlock(&m->mu);
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "Unrecognized servable version label: %s",
-                       label);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "Unrecognized servable version label: %s", label);
     }
     version *pick = NULL;
     for (version *v = md ? md->versions : NULL; v; v = v->next) {
@@ -700,8 +707,8 @@ tsd_code srv_manager_acquire(srv_manager *m, const char *name, int has_version, 
     if (!pick) {
         pthread_mutex_unlock(&m->mu);
         if (has_version)
-            return tsd_err(st, TSD_NOT_FOUND, "Servable not found for request: Specific(%s, %" PRId64 ")",
-                           name, vnum);
+            return tsd_err(st, TSD_NOT_FOUND,
+                           "Servable not found for request: Specific(%s, %" PRId64 ")", name, vnum);
         return tsd_err(st, TSD_NOT_FOUND, "Servable not found for request: Latest(%s)", name);
     }
     pick->refs++;

@@ -38,7 +38,11 @@ typedef enum srv_state {
 const char *srv_state_name(srv_state s);
 
 /** Version policy kinds. */
-typedef enum srv_policy_kind { SRV_POLICY_LATEST, SRV_POLICY_ALL, SRV_POLICY_SPECIFIC } srv_policy_kind;
+typedef enum srv_policy_kind {
+    SRV_POLICY_LATEST,
+    SRV_POLICY_ALL,
+    SRV_POLICY_SPECIFIC
+} srv_policy_kind;
 
 /** A label -> version entry. */
 typedef struct srv_label {
@@ -51,8 +55,8 @@ typedef struct srv_model_config {
     char *name;
     char *base_path; /* absolute */
     srv_policy_kind policy;
-    int64_t num_versions;   /* LATEST */
-    int64_t *versions;      /* SPECIFIC */
+    int64_t num_versions; /* LATEST */
+    int64_t *versions;    /* SPECIFIC */
     size_t nversions;
     srv_label *labels;
     size_t nlabels;
@@ -73,8 +77,8 @@ typedef struct srv_manager_options {
     int file_system_poll_wait_seconds; /* <0 never, 0 once at start */
     int enable_model_warmup;
     int num_request_iterations_for_warmup;
-    srv_batcher *batcher;            /* NULL: no batching */
-    int per_model_batching;          /* batching_params.pbtxt in each version dir */
+    srv_batcher *batcher;   /* NULL: no batching */
+    int per_model_batching; /* batching_params.pbtxt in each version dir */
 } srv_manager_options;
 
 typedef struct srv_manager srv_manager;

@@ -17,7 +17,7 @@
 typedef struct series {
     char *key; /* label values joined by '\x1f' */
     char **values;
-    _Atomic int64_t count;    /* counter value, or histogram count */
+    _Atomic int64_t count;     /* counter value, or histogram count */
     _Atomic uint64_t sum_bits; /* histogram sum / gauge value as double bits */
     _Atomic int64_t *buckets;  /* nbounds + 1 */
     struct series *next;
@@ -49,8 +49,8 @@ static char *prom_name(const char *tf)
         s[o++] = '_';
     for (size_t i = 0; i < n; i++) {
         char c = tf[i];
-        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                 c == '_';
+        int ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         s[o++] = ok ? c : ':';
     }
     s[o] = '\0';

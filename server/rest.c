@@ -28,9 +28,9 @@
 struct srv_rest {
     srv_rest_options opt;
     char *metrics_path;
-    srv_metric *m_requests;   /* :tensorflow:serving:request_count */
-    srv_metric *m_latency;    /* :tensorflow:serving:request_latency */
-    srv_metric *m_version;    /* per-version request counter (tensord) */
+    srv_metric *m_requests; /* :tensorflow:serving:request_count */
+    srv_metric *m_latency;  /* :tensorflow:serving:request_latency */
+    srv_metric *m_version;  /* per-version request counter (tensord) */
     srv_manager *mgr;
     struct MHD_Daemon *daemon;
     pthread_key_t call_key;
@@ -50,29 +50,42 @@ typedef struct req {
 static int http_status(tsd_code c)
 {
     switch (c) {
-    case TSD_OK: return 200;
-    case TSD_CANCELLED: return 499;
+    case TSD_OK:
+        return 200;
+    case TSD_CANCELLED:
+        return 499;
     case TSD_INVALID_ARGUMENT:
     case TSD_FAILED_PRECONDITION:
-    case TSD_OUT_OF_RANGE: return 400;
-    case TSD_DEADLINE_EXCEEDED: return 504;
-    case TSD_NOT_FOUND: return 404;
+    case TSD_OUT_OF_RANGE:
+        return 400;
+    case TSD_DEADLINE_EXCEEDED:
+        return 504;
+    case TSD_NOT_FOUND:
+        return 404;
     case TSD_ALREADY_EXISTS:
-    case TSD_ABORTED: return 409;
-    case TSD_PERMISSION_DENIED: return 403;
-    case TSD_RESOURCE_EXHAUSTED: return 429;
-    case TSD_UNIMPLEMENTED: return 501;
-    case TSD_UNAVAILABLE: return 503;
-    case TSD_UNAUTHENTICATED: return 401;
-    default: return 500;
+    case TSD_ABORTED:
+        return 409;
+    case TSD_PERMISSION_DENIED:
+        return 403;
+    case TSD_RESOURCE_EXHAUSTED:
+        return 429;
+    case TSD_UNIMPLEMENTED:
+        return 501;
+    case TSD_UNAVAILABLE:
+        return 503;
+    case TSD_UNAUTHENTICATED:
+        return 401;
+    default:
+        return 500;
     }
 }
 
-static enum MHD_Result send_buf(srv_rest *r, struct MHD_Connection *conn, int status,
-                                srv_buf *b, const char *ctype)
+static enum MHD_Result send_buf(srv_rest *r, struct MHD_Connection *conn, int status, srv_buf *b,
+                                const char *ctype)
 {
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        b->len, b->data ? b->data : (void *)"", b->data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(b->len, b->data ? b->data : (void *)"",
+                                        b->data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (!resp) {
         srv_buf_free(b);
         return MHD_NO;
@@ -117,8 +130,8 @@ typedef struct route_args {
     int64_t version;
     char label[256];
     int has_label;
-    char verb[16];  /* predict / classify / regress (POST) */
-    int metadata;   /* GET .../metadata */
+    char verb[16]; /* predict / classify / regress (POST) */
+    int metadata;  /* GET .../metadata */
 } route_args;
 
 /* Percent-decode src[0..n) into dst (cap bytes); -1 on bad escapes. */
@@ -317,11 +330,11 @@ static enum MHD_Result do_post(srv_rest *r, struct MHD_Connection *conn, const r
             tsd_err(&st, TSD_INVALID_ARGUMENT,
                     "Serving signature name: \"%s\" not found in signature def",
                     spec.signature_name && *spec.signature_name ? spec.signature_name
-                                                                 : "serving_default");
+                                                                : "serving_default");
         else if (st.code == TSD_FAILED_PRECONDITION)
             tsd_err(&st, TSD_INVALID_ARGUMENT, "No signature was found with the name: %s",
                     spec.signature_name && *spec.signature_name ? spec.signature_name
-                                                                 : "serving_default");
+                                                                : "serving_default");
         goto fail;
     }
     resolved = 1;
@@ -354,8 +367,7 @@ static enum MHD_Result do_post(srv_rest *r, struct MHD_Connection *conn, const r
             goto fail;
     } else {
         int classify = strcmp(a->verb, "classify") == 0;
-        if (srv_json_examples(root, classify ? "classify" : "regress", &examples, &ex_storage,
-                              &st))
+        if (srv_json_examples(root, classify ? "classify" : "regress", &examples, &ex_storage, &st))
             goto fail;
         if (classify) {
             srv_classifications cl;
@@ -421,7 +433,8 @@ static void tensor_info_json(srv_buf *b, const ldr_tensor_info *ti)
         for (int d = 0; d < ti->shape.rank; d++)
             srv_buf_printf(b, "%s{\"size\": \"%" PRId64 "\", \"name\": \"\"}", d ? ", " : "",
                            ti->shape.dims[d] < 0 ? -1 : ti->shape.dims[d]);
-    srv_buf_printf(b, "], \"unknown_rank\": %s}, \"name\": ", ti->shape.rank < 0 ? "true" : "false");
+    srv_buf_printf(b,
+                   "], \"unknown_rank\": %s}, \"name\": ", ti->shape.rank < 0 ? "true" : "false");
     srv_json_string(b, ti->name ? ti->name : "", ti->name ? strlen(ti->name) : 0);
     srv_buf_puts(b, "}");
 }
@@ -536,8 +549,9 @@ static enum MHD_Result h_v1(srv_rest *r, struct MHD_Connection *conn, const char
             return do_list(r, conn);
         int m = parse_models_path(rest, post, &a, &st);
         if (m == 0)
-            return post ? do_post(r, conn, &a, rq)
-                        : a.metadata ? do_metadata(r, conn, &a) : do_status(r, conn, &a);
+            return post         ? do_post(r, conn, &a, rq)
+                   : a.metadata ? do_metadata(r, conn, &a)
+                                : do_status(r, conn, &a);
         if (m == -3)
             return send_error(r, conn, &st);
     }
@@ -697,9 +711,8 @@ static const struct route {
 /* ---- libmicrohttpd glue ------------------------------------------------------ */
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     srv_rest *r = cls;
