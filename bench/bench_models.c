@@ -203,9 +203,9 @@ static void bench_one(const bench_model *bm, const char *shared)
         if (!ok)
             printf("| %s | %s | %d | error: %s | | | |\n", bm->name, bm->sig, batches[b], st.msg);
         else
-            printf("| %s | %s | %d | %.1f | %.0f | %.0f | %.0f |\n", bm->name, bm->sig,
-                   batches[b], el / (double)iters * 1e6, (double)iters / el,
-                   (double)iters * batches[b] / el, load_ms);
+            printf("| %s | %s | %d | %.1f | %.0f | %.0f | %.0f |\n", bm->name, bm->sig, batches[b],
+                   el / (double)iters * 1e6, (double)iters / el, (double)iters * batches[b] / el,
+                   load_ms);
         free(mem);
     }
     if (c)

@@ -69,8 +69,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_plan: op Add is not registered\n");
         return 1;
     }
-    printf("%8s %10s %14s %14s %14s\n", "K", "runs", "plan us/run", "plan ns/op",
-           "direct ns/op");
+    printf("%8s %10s %14s %14s %14s\n", "K", "runs", "plan us/run", "plan ns/op", "direct ns/op");
     const int ks[3] = {10, 100, 1000};
     for (int ki = 0; ki < 3; ki++) {
         int k = ks[ki];

@@ -25,14 +25,21 @@ static const char *kind_name(int k)
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "Object";
-    case JSON_ARRAY: return "Array";
-    case JSON_STRING: return "String";
+    case JSON_OBJECT:
+        return "Object";
+    case JSON_ARRAY:
+        return "Array";
+    case JSON_STRING:
+        return "String";
     case JSON_INTEGER:
-    case JSON_REAL: return "Number";
-    case JSON_TRUE: return "True";
-    case JSON_FALSE: return "False";
-    default: return "Null";
+    case JSON_REAL:
+        return "Number";
+    case JSON_TRUE:
+        return "True";
+    case JSON_FALSE:
+        return "False";
+    default:
+        return "Null";
     }
 }
 
@@ -174,9 +181,9 @@ static tsd_code fill_feature(const char *key, const json_t *val, Tensorflow__Fea
             } else {
                 const json_t *b = json_object_get(e, "b64");
                 if (cli_b64_decode(json_string_value(b), json_string_length(b), &v[i].data,
-                               &v[i].len) != 0)
-                    return tsd_err(st, TSD_INVALID_ARGUMENT,
-                                   "Feature: %s: Unable to base64 decode", key);
+                                   &v[i].len) != 0)
+                    return tsd_err(st, TSD_INVALID_ARGUMENT, "Feature: %s: Unable to base64 decode",
+                                   key);
             }
             l->n_value = i + 1;
         }
@@ -208,7 +215,8 @@ tsd_code cli_example_from_json(const json_t *obj, uint8_t **out, size_t *len, ts
     tsd_code rc = TSD_OK;
     const char *key;
     json_t *val;
-    json_object_foreach((json_t *)obj, key, val) {
+    json_object_foreach((json_t *)obj, key, val)
+    {
         Tensorflow__Features__FeatureEntry *en = malloc(sizeof *en);
         Tensorflow__Feature *f = malloc(sizeof *f);
         char *k = strdup(key);

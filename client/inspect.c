@@ -33,10 +33,10 @@ typedef struct ins_tags {
 } ins_tags;
 
 static const char *const ins_dtype_names[] = {
-    "DT_INVALID", "DT_FLOAT",  "DT_DOUBLE",   "DT_INT32",      "DT_UINT8",  "DT_INT16",
-    "DT_INT8",    "DT_STRING", "DT_COMPLEX64", "DT_INT64",     "DT_BOOL",   "DT_QINT8",
-    "DT_QUINT8",  "DT_QINT32", "DT_BFLOAT16", "DT_QINT16",     "DT_QUINT16", "DT_UINT16",
-    "DT_COMPLEX128", "DT_HALF", "DT_RESOURCE", "DT_VARIANT",   "DT_UINT32", "DT_UINT64",
+    "DT_INVALID",    "DT_FLOAT",  "DT_DOUBLE",    "DT_INT32",   "DT_UINT8",   "DT_INT16",
+    "DT_INT8",       "DT_STRING", "DT_COMPLEX64", "DT_INT64",   "DT_BOOL",    "DT_QINT8",
+    "DT_QUINT8",     "DT_QINT32", "DT_BFLOAT16",  "DT_QINT16",  "DT_QUINT16", "DT_UINT16",
+    "DT_COMPLEX128", "DT_HALF",   "DT_RESOURCE",  "DT_VARIANT", "DT_UINT32",  "DT_UINT64",
 };
 
 /* TensorFlow's DataType enum name ("DT_FLOAT", "DT_FLOAT_REF"), or "DT_<n>". */
@@ -60,8 +60,7 @@ static const char *ins_shape_str(int rank, const int64_t *dims, char *buf, size_
     }
     size_t off = (size_t)snprintf(buf, len, "(");
     for (int i = 0; i < rank && off < len; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s%lld", i ? ", " : "",
-                                (long long)dims[i]);
+        off += (size_t)snprintf(buf + off, len - off, "%s%lld", i ? ", " : "", (long long)dims[i]);
     if (off < len)
         snprintf(buf + off, len - off, ")");
     return buf;
@@ -155,8 +154,7 @@ static int ins_split_tags(const char *s, ins_tags *t)
     return 0;
 }
 
-static tsd_code ins_open(const char *dir, const char *tag_set, ldr_saved_model **sm,
-                         tsd_status *st)
+static tsd_code ins_open(const char *dir, const char *tag_set, ldr_saved_model **sm, tsd_status *st)
 {
     if (!tag_set)
         return ldr_saved_model_open(dir, NULL, 0, sm, st);
@@ -172,8 +170,8 @@ static void ins_print_info(const ldr_tensor_info *ti, const char *indent)
 {
     char dt[32], sh[256];
     printf("%s    dtype: %s\n", indent, ins_dtype_name((int)ti->dtype, dt, sizeof dt));
-    printf("%s    shape: %s\n", indent, ins_shape_str(ti->shape.rank, ti->shape.dims, sh,
-                                                     sizeof sh));
+    printf("%s    shape: %s\n", indent,
+           ins_shape_str(ti->shape.rank, ti->shape.dims, sh, sizeof sh));
     printf("%s    name: %s\n", indent, ti->name ? ti->name : "(sparse tensor)");
 }
 
@@ -362,8 +360,7 @@ static int ins_json(ldr_saved_model *sm, const ins_opts *o)
 {
     json_t *root = json_object();
     json_object_set_new(root, "dir", json_string(ldr_saved_model_dir(sm)));
-    json_object_set_new(root, "tensorflow_version",
-                        json_string(ldr_saved_model_tf_version(sm)));
+    json_object_set_new(root, "tensorflow_version", json_string(ldr_saved_model_tf_version(sm)));
     json_object_set_new(root, "is_tf2", json_boolean(ldr_saved_model_is_tf2(sm)));
     json_t *ts = json_array();
     for (size_t i = 0; i < ldr_saved_model_num_tag_sets(sm); i++)
@@ -419,8 +416,9 @@ int cli_cmd_inspect(int argc, char **argv)
         return 1;
     }
     if (o.signature && !ldr_saved_model_find_signature(sm, o.signature)) {
-        fprintf(stderr, "tensorctl inspect: signature '%s' not found in %s; available:",
-                o.signature, o.dir);
+        fprintf(stderr,
+                "tensorctl inspect: signature '%s' not found in %s; available:", o.signature,
+                o.dir);
         for (size_t i = 0; i < ldr_saved_model_num_signatures(sm); i++)
             fprintf(stderr, "%s '%s'", i ? "," : "", ldr_saved_model_signature(sm, i)->key);
         fprintf(stderr, "\n");

@@ -40,12 +40,12 @@ typedef struct opts {
     int64_t version;
     const char *label;
     const char *signature;
-    const char *json;      /* request body (REST JSON) */
-    const char *csv;       /* stream rows from a CSV file */
-    const char *tfrecord;  /* stream tf.Examples from a TFRecord file */
-    const char *output;    /* streaming output (JSON lines) */
-    const char *config;    /* reload: text-format ModelServerConfig */
-    const char *skip;      /* CSV columns to leave out */
+    const char *json;     /* request body (REST JSON) */
+    const char *csv;      /* stream rows from a CSV file */
+    const char *tfrecord; /* stream tf.Examples from a TFRecord file */
+    const char *output;   /* streaming output (JSON lines) */
+    const char *config;   /* reload: text-format ModelServerConfig */
+    const char *skip;     /* CSV columns to leave out */
     int batch;
     int rest;
     int64_t timeout_ms;
@@ -73,11 +73,11 @@ static int parse_opts(int argc, char **argv, opts *o)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-#define OPT(name, field)                                                                          \
-    if (strcmp(a, name) == 0 && v) {                                                              \
-        o->field = v;                                                                             \
-        i++;                                                                                      \
-        continue;                                                                                 \
+#define OPT(name, field)                                                                           \
+    if (strcmp(a, name) == 0 && v) {                                                               \
+        o->field = v;                                                                              \
+        i++;                                                                                       \
+        continue;                                                                                  \
     }
         OPT("--model", model)
         OPT("--label", label)
@@ -178,8 +178,7 @@ static char *with_signature(const opts *o, json_t *root)
     return json_dumps(root, JSON_COMPACT);
 }
 
-static tsd_code rest_post(const opts *o, const char *verb, json_t *root, char **out,
-                          tsd_status *st)
+static tsd_code rest_post(const opts *o, const char *verb, json_t *root, char **out, tsd_status *st)
 {
     char path[1024];
     char suffix[32];
@@ -189,8 +188,8 @@ static tsd_code rest_post(const opts *o, const char *verb, json_t *root, char **
     if (!body)
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     long code;
-    tsd_code c = cli_rest_call(o->target, "POST", path, body, strlen(body), o->timeout_ms, out,
-                               &code, st);
+    tsd_code c =
+        cli_rest_call(o->target, "POST", path, body, strlen(body), o->timeout_ms, out, &code, st);
     free(body);
     if (!c && code != 200) {
         json_error_t e;
@@ -232,9 +231,9 @@ static tsd_code fetch_siginfo(cli_grpc *g, const opts *o, siginfo *si, tsd_statu
     req.n_metadata_field = 1;
     req.metadata_field = &field;
     ProtobufCMessage *rm;
-    tsd_code c = grpc_unary(g, "/tensorflow.serving.PredictionService/GetModelMetadata",
-                            &req.base, &tensorflow__serving__get_model_metadata_response__descriptor,
-                            &rm, o->timeout_ms, st);
+    tsd_code c = grpc_unary(g, "/tensorflow.serving.PredictionService/GetModelMetadata", &req.base,
+                            &tensorflow__serving__get_model_metadata_response__descriptor, &rm,
+                            o->timeout_ms, st);
     if (c)
         return c;
     Tensorflow__Serving__GetModelMetadataResponse *resp = (void *)rm;
@@ -741,9 +740,9 @@ int cli_cmd_metadata(int argc, char **argv)
     req.n_metadata_field = 1;
     req.metadata_field = &field;
     ProtobufCMessage *rm = NULL;
-    tsd_code c = grpc_unary(g, "/tensorflow.serving.PredictionService/GetModelMetadata",
-                            &req.base, &tensorflow__serving__get_model_metadata_response__descriptor,
-                            &rm, o.timeout_ms, &st);
+    tsd_code c = grpc_unary(g, "/tensorflow.serving.PredictionService/GetModelMetadata", &req.base,
+                            &tensorflow__serving__get_model_metadata_response__descriptor, &rm,
+                            o.timeout_ms, &st);
     char *out = NULL;
     if (!c) {
         Tensorflow__Serving__GetModelMetadataResponse *r = (void *)rm;
@@ -751,23 +750,25 @@ int cli_cmd_metadata(int argc, char **argv)
         for (size_t i = 0; i < r->n_metadata; i++) {
             if (strcmp(r->metadata[i]->key, "signature_def") || !r->metadata[i]->value)
                 continue;
-            Tensorflow__Serving__SignatureDefMap *map = tensorflow__serving__signature_def_map__unpack(
-                NULL, r->metadata[i]->value->value.len, r->metadata[i]->value->value.data);
+            Tensorflow__Serving__SignatureDefMap *map =
+                tensorflow__serving__signature_def_map__unpack(
+                    NULL, r->metadata[i]->value->value.len, r->metadata[i]->value->value.data);
             for (size_t k = 0; map && k < map->n_signature_def; k++) {
                 const Tensorflow__SignatureDef *sd = map->signature_def[k]->value;
                 json_t *in = json_object(), *outs = json_object();
                 for (size_t j = 0; j < sd->n_inputs; j++)
-                    json_object_set_new(in, sd->inputs[j]->key,
-                                        json_pack("{s:s,s:s}", "name",
-                                                  sd->inputs[j]->value->name ? sd->inputs[j]->value->name : "",
-                                                  "dtype",
-                                                  eng_dtype_name((eng_dtype)sd->inputs[j]->value->dtype)));
+                    json_object_set_new(
+                        in, sd->inputs[j]->key,
+                        json_pack("{s:s,s:s}", "name",
+                                  sd->inputs[j]->value->name ? sd->inputs[j]->value->name : "",
+                                  "dtype", eng_dtype_name((eng_dtype)sd->inputs[j]->value->dtype)));
                 for (size_t j = 0; j < sd->n_outputs; j++)
-                    json_object_set_new(outs, sd->outputs[j]->key,
-                                        json_pack("{s:s,s:s}", "name",
-                                                  sd->outputs[j]->value->name ? sd->outputs[j]->value->name : "",
-                                                  "dtype",
-                                                  eng_dtype_name((eng_dtype)sd->outputs[j]->value->dtype)));
+                    json_object_set_new(
+                        outs, sd->outputs[j]->key,
+                        json_pack("{s:s,s:s}", "name",
+                                  sd->outputs[j]->value->name ? sd->outputs[j]->value->name : "",
+                                  "dtype",
+                                  eng_dtype_name((eng_dtype)sd->outputs[j]->value->dtype)));
                 json_object_set_new(sigs, map->signature_def[k]->key,
                                     json_pack("{s:s,s:o,s:o}", "method_name", sd->method_name,
                                               "inputs", in, "outputs", outs));
@@ -819,11 +820,12 @@ int cli_cmd_status(int argc, char **argv)
             const ProtobufCEnumValue *sv = protobuf_c_enum_descriptor_get_value(
                 &tensorflow__serving__model_version_status__state__descriptor, m->state);
             json_array_append_new(
-                arr, json_pack("{s:s,s:s,s:{s:s,s:s}}", "version", vbuf, "state",
-                               sv ? sv->name : "UNKNOWN", "status", "error_code",
-                               tsd_code_name(m->status ? (tsd_code)m->status->error_code : TSD_OK),
-                               "error_message",
-                               m->status && m->status->error_message ? m->status->error_message : ""));
+                arr,
+                json_pack("{s:s,s:s,s:{s:s,s:s}}", "version", vbuf, "state",
+                          sv ? sv->name : "UNKNOWN", "status", "error_code",
+                          tsd_code_name(m->status ? (tsd_code)m->status->error_code : TSD_OK),
+                          "error_message",
+                          m->status && m->status->error_message ? m->status->error_message : ""));
         }
         json_t *root = json_pack("{s:o}", "model_version_status", arr);
         out = json_dumps(root, JSON_INDENT(2));

@@ -55,11 +55,11 @@ tsd_code cli_grpc_call(cli_grpc *c, const char *method, const uint8_t *req, size
     *resp = NULL;
     *resp_len = 0;
     grpc_completion_queue *cq = grpc_completion_queue_create_for_pluck(NULL);
-    gpr_timespec deadline = gpr_time_add(gpr_now(GPR_CLOCK_REALTIME),
-                                         gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
+    gpr_timespec deadline =
+        gpr_time_add(gpr_now(GPR_CLOCK_REALTIME), gpr_time_from_millis(timeout_ms, GPR_TIMESPAN));
     grpc_slice ms = grpc_slice_from_copied_string(method);
-    grpc_call *call =
-        grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, ms, NULL, deadline, NULL);
+    grpc_call *call = grpc_channel_create_call(c->ch, NULL, GRPC_PROPAGATE_DEFAULTS, cq, ms, NULL,
+                                               deadline, NULL);
     grpc_slice_unref(ms);
     grpc_slice body = grpc_slice_from_copied_buffer((const char *)req, len);
     grpc_byte_buffer *send = grpc_raw_byte_buffer_create(&body, 1);
@@ -141,9 +141,8 @@ static size_t on_data(char *p, size_t sz, size_t n, void *ud)
     return add;
 }
 
-tsd_code cli_rest_call(const char *hostport, const char *method, const char *path,
-                       const char *body, size_t len, int64_t timeout_ms, char **resp,
-                       long *http_code, tsd_status *st)
+tsd_code cli_rest_call(const char *hostport, const char *method, const char *path, const char *body,
+                       size_t len, int64_t timeout_ms, char **resp, long *http_code, tsd_status *st)
 {
     *resp = NULL;
     *http_code = 0;

@@ -29,8 +29,8 @@ tsd_code cli_grpc_call(cli_grpc *c, const char *method, const uint8_t *req, size
  * JSON body; *resp is the NUL-terminated body (malloc'ed), *http_code the
  * status. Transport failures are UNAVAILABLE.
  */
-tsd_code cli_rest_call(const char *hostport, const char *method, const char *path,
-                       const char *body, size_t len, int64_t timeout_ms, char **resp,
-                       long *http_code, tsd_status *st);
+tsd_code cli_rest_call(const char *hostport, const char *method, const char *path, const char *body,
+                       size_t len, int64_t timeout_ms, char **resp, long *http_code,
+                       tsd_status *st);
 
 #endif

@@ -30,17 +30,16 @@ typedef struct run_arg {
 /* A feed tensor with the memory behind it. */
 typedef struct run_feed {
     eng_tensor t;
-    void *data;        /* element array (numbers or eng_str) */
-    uint8_t **blobs;   /* serialized Examples, decoded b64 strings */
+    void *data;      /* element array (numbers or eng_str) */
+    uint8_t **blobs; /* serialized Examples, decoded b64 strings */
     size_t nblobs;
 } run_feed;
 
 static void run_usage(void)
 {
-    fprintf(stderr,
-            "usage: tensorctl run DIR --signature_def S [--tag_set serve] [--json]\n"
-            "         (--inputs 'name=<json>[;name2=<json>]' |\n"
-            "          --input_examples 'name=[{\"feature\": value, ...}, ...]')\n");
+    fprintf(stderr, "usage: tensorctl run DIR --signature_def S [--tag_set serve] [--json]\n"
+                    "         (--inputs 'name=<json>[;name2=<json>]' |\n"
+                    "          --input_examples 'name=[{\"feature\": value, ...}, ...]')\n");
 }
 
 /* ---- argument parsing ------------------------------------------------------------ */
@@ -79,8 +78,8 @@ static tsd_code parse_named_values(const char *s, int examples, run_arg **args, 
         json_error_t jerr;
         json_t *j = json_loadb(v, (size_t)(e - v), JSON_DECODE_ANY, &jerr);
         if (!j)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "input '%.*s': bad JSON: %s", (int)(eq - p),
-                           p, jerr.text);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "input '%.*s': bad JSON: %s", (int)(eq - p), p,
+                           jerr.text);
         run_arg *na = realloc(*args, (*nargs + 1) * sizeof *na);
         char *name = strndup(p, (size_t)(eq - p));
         if (!na || !name) {
@@ -106,8 +105,7 @@ static tsd_code json_shape(const json_t *j, int *rank, int64_t *dims, tsd_status
     *rank = 0;
     while (json_is_array(j)) {
         if (*rank >= ENG_MAX_RANK)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "value nested deeper than %d",
-                           ENG_MAX_RANK);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "value nested deeper than %d", ENG_MAX_RANK);
         dims[(*rank)++] = (int64_t)json_array_size(j);
         if (json_array_size(j) == 0)
             break;
@@ -128,8 +126,7 @@ static int feed_keep(run_feed *f, uint8_t *blob)
 }
 
 /* Store one JSON scalar as element i of the feed's tensor of dtype dt. */
-static tsd_code store_scalar(const json_t *v, eng_dtype dt, run_feed *f, size_t i,
-                             tsd_status *st)
+static tsd_code store_scalar(const json_t *v, eng_dtype dt, run_feed *f, size_t i, tsd_status *st)
 {
     void *data = f->data;
     int bad = 0;
@@ -323,19 +320,39 @@ static void print_real(FILE *o, double v, int single)
 static void print_elem(FILE *o, const eng_tensor *t, size_t i)
 {
     switch (t->dtype) {
-    case ENG_DT_FLOAT: print_real(o, ((const float *)t->data)[i], 1); break;
-    case ENG_DT_DOUBLE: print_real(o, ((const double *)t->data)[i], 0); break;
-    case ENG_DT_INT32: fprintf(o, "%d", ((const int32_t *)t->data)[i]); break;
-    case ENG_DT_INT16: fprintf(o, "%d", ((const int16_t *)t->data)[i]); break;
-    case ENG_DT_INT8: fprintf(o, "%d", ((const int8_t *)t->data)[i]); break;
-    case ENG_DT_UINT8: fprintf(o, "%u", ((const uint8_t *)t->data)[i]); break;
-    case ENG_DT_UINT16: fprintf(o, "%u", ((const uint16_t *)t->data)[i]); break;
-    case ENG_DT_UINT32: fprintf(o, "%u", ((const uint32_t *)t->data)[i]); break;
-    case ENG_DT_INT64: fprintf(o, "%lld", (long long)((const int64_t *)t->data)[i]); break;
+    case ENG_DT_FLOAT:
+        print_real(o, ((const float *)t->data)[i], 1);
+        break;
+    case ENG_DT_DOUBLE:
+        print_real(o, ((const double *)t->data)[i], 0);
+        break;
+    case ENG_DT_INT32:
+        fprintf(o, "%d", ((const int32_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT16:
+        fprintf(o, "%d", ((const int16_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT8:
+        fprintf(o, "%d", ((const int8_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT8:
+        fprintf(o, "%u", ((const uint8_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT16:
+        fprintf(o, "%u", ((const uint16_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT32:
+        fprintf(o, "%u", ((const uint32_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT64:
+        fprintf(o, "%lld", (long long)((const int64_t *)t->data)[i]);
+        break;
     case ENG_DT_UINT64:
         fprintf(o, "%llu", (unsigned long long)((const uint64_t *)t->data)[i]);
         break;
-    case ENG_DT_BOOL: fputs(((const uint8_t *)t->data)[i] ? "true" : "false", o); break;
+    case ENG_DT_BOOL:
+        fputs(((const uint8_t *)t->data)[i] ? "true" : "false", o);
+        break;
     case ENG_DT_STRING: {
         const eng_str *s = &((const eng_str *)t->data)[i];
         json_t *js = json_stringn_nocheck(s->ptr, s->len);
@@ -345,7 +362,9 @@ static void print_elem(FILE *o, const eng_tensor *t, size_t i)
         json_decref(js);
         break;
     }
-    default: fputs("null", o); break;
+    default:
+        fputs("null", o);
+        break;
     }
 }
 
@@ -456,9 +475,8 @@ static tsd_code run_signature(const run_opts *o, ldr_model *m, tsd_status *st)
     eng_tensor *ft = calloc(sig->ninputs + 1, sizeof *ft);
     eng_tensor *outs = calloc(sig->noutputs + 1, sizeof *outs);
     eng_call *call = eng_call_new();
-    tsd_code rc = feeds && ft && outs && call
-                      ? TSD_OK
-                      : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+    tsd_code rc =
+        feeds && ft && outs && call ? TSD_OK : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t i = 0; rc == TSD_OK && i < sig->ninputs; i++) {
         const run_arg *arg = NULL;
         for (size_t a = 0; a < o->nargs; a++)

@@ -102,10 +102,9 @@ static tsd_code next_token(parser *ps)
         t->kind = TK_IDENT;
     } else if (isdigit((unsigned char)c) ||
                (c == '.' && ps->cur + 1 < ps->end && isdigit((unsigned char)ps->cur[1]))) {
-        while (ps->cur < ps->end &&
-               (isalnum((unsigned char)*ps->cur) || *ps->cur == '.' ||
-                ((*ps->cur == '-' || *ps->cur == '+') &&
-                 (ps->cur[-1] == 'e' || ps->cur[-1] == 'E'))))
+        while (ps->cur < ps->end && (isalnum((unsigned char)*ps->cur) || *ps->cur == '.' ||
+                                     ((*ps->cur == '-' || *ps->cur == '+') &&
+                                      (ps->cur[-1] == 'e' || ps->cur[-1] == 'E'))))
             ps->cur++;
         t->kind = TK_NUMBER;
     } else if (c == '"' || c == '\'') {
@@ -177,14 +176,33 @@ static tsd_code unescape(parser *ps, const token *t, char **buf, size_t *len, si
             return perr(ps, t->line, t->col, "Invalid escape sequence in string literal.");
         c = *p++;
         switch (c) {
-        case 'n': (*buf)[(*len)++] = '\n'; break;
-        case 't': (*buf)[(*len)++] = '\t'; break;
-        case 'r': (*buf)[(*len)++] = '\r'; break;
-        case 'a': (*buf)[(*len)++] = '\a'; break;
-        case 'b': (*buf)[(*len)++] = '\b'; break;
-        case 'f': (*buf)[(*len)++] = '\f'; break;
-        case 'v': (*buf)[(*len)++] = '\v'; break;
-        case '\\': case '\'': case '"': case '?': (*buf)[(*len)++] = c; break;
+        case 'n':
+            (*buf)[(*len)++] = '\n';
+            break;
+        case 't':
+            (*buf)[(*len)++] = '\t';
+            break;
+        case 'r':
+            (*buf)[(*len)++] = '\r';
+            break;
+        case 'a':
+            (*buf)[(*len)++] = '\a';
+            break;
+        case 'b':
+            (*buf)[(*len)++] = '\b';
+            break;
+        case 'f':
+            (*buf)[(*len)++] = '\f';
+            break;
+        case 'v':
+            (*buf)[(*len)++] = '\v';
+            break;
+        case '\\':
+        case '\'':
+        case '"':
+        case '?':
+            (*buf)[(*len)++] = c;
+            break;
         case 'x': {
             int v = 0, n = 0;
             while (n < 2 && p < e && hexval(*p) >= 0) {
@@ -366,11 +384,19 @@ static tsd_code parse_enum(parser *ps, const ProtobufCFieldDescriptor *f, int *o
 static size_t scalar_size(ProtobufCType type)
 {
     switch (type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32: case PROTOBUF_C_TYPE_ENUM:
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_ENUM:
         return 4;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64: case PROTOBUF_C_TYPE_DOUBLE:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_DOUBLE:
         return 8;
     case PROTOBUF_C_TYPE_FLOAT:
         return 4;
@@ -385,8 +411,7 @@ static size_t scalar_size(ProtobufCType type)
     return 0;
 }
 
-static tsd_code parse_message_body(parser *ps, ProtobufCMessage *msg, int depth,
-                                   const char *close);
+static tsd_code parse_message_body(parser *ps, ProtobufCMessage *msg, int depth, const char *close);
 
 /* Parse one value of field f into dst (storage of scalar_size(f->type)). */
 static tsd_code parse_value(parser *ps, const ProtobufCFieldDescriptor *f, void *dst, int depth)
@@ -395,22 +420,28 @@ static tsd_code parse_value(parser *ps, const ProtobufCFieldDescriptor *f, void 
     double d = 0;
     int b = 0;
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
         if (parse_integer(ps, 1, 32, &u))
             return TSD_INVALID_ARGUMENT;
         *(int32_t *)dst = (int32_t)(int64_t)u;
         return TSD_OK;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
         if (parse_integer(ps, 0, 32, &u))
             return TSD_INVALID_ARGUMENT;
         *(uint32_t *)dst = (uint32_t)u;
         return TSD_OK;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
         if (parse_integer(ps, 1, 64, &u))
             return TSD_INVALID_ARGUMENT;
         *(int64_t *)dst = (int64_t)u;
         return TSD_OK;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
         if (parse_integer(ps, 0, 64, &u))
             return TSD_INVALID_ARGUMENT;
         *(uint64_t *)dst = u;
@@ -627,15 +658,13 @@ static tsd_code parse_field(parser *ps, ProtobufCMessage *msg, int depth)
     }
     if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
         *(uint32_t *)((char *)msg + f->quantifier_offset) = f->id;
-    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !is_msg &&
-             f->type != PROTOBUF_C_TYPE_STRING)
+    else if (f->label == PROTOBUF_C_LABEL_OPTIONAL && !is_msg && f->type != PROTOBUF_C_TYPE_STRING)
         *(protobuf_c_boolean *)((char *)msg + f->quantifier_offset) = 1;
     return TSD_OK;
 }
 
 /* Fields until `close` ("}" / ">") or end of input (close == NULL). */
-static tsd_code parse_message_body(parser *ps, ProtobufCMessage *msg, int depth,
-                                   const char *close)
+static tsd_code parse_message_body(parser *ps, ProtobufCMessage *msg, int depth, const char *close)
 {
     for (;;) {
         if (close && tok_is(ps, close))
@@ -789,16 +818,22 @@ static void print_message(sbuf *b, const ProtobufCMessage *msg, int indent);
 static void print_value(sbuf *b, const ProtobufCFieldDescriptor *f, const void *v, int indent)
 {
     switch (f->type) {
-    case PROTOBUF_C_TYPE_INT32: case PROTOBUF_C_TYPE_SINT32: case PROTOBUF_C_TYPE_SFIXED32:
+    case PROTOBUF_C_TYPE_INT32:
+    case PROTOBUF_C_TYPE_SINT32:
+    case PROTOBUF_C_TYPE_SFIXED32:
         sb_printf(b, "%" PRId32, *(const int32_t *)v);
         break;
-    case PROTOBUF_C_TYPE_UINT32: case PROTOBUF_C_TYPE_FIXED32:
+    case PROTOBUF_C_TYPE_UINT32:
+    case PROTOBUF_C_TYPE_FIXED32:
         sb_printf(b, "%" PRIu32, *(const uint32_t *)v);
         break;
-    case PROTOBUF_C_TYPE_INT64: case PROTOBUF_C_TYPE_SINT64: case PROTOBUF_C_TYPE_SFIXED64:
+    case PROTOBUF_C_TYPE_INT64:
+    case PROTOBUF_C_TYPE_SINT64:
+    case PROTOBUF_C_TYPE_SFIXED64:
         sb_printf(b, "%" PRId64, *(const int64_t *)v);
         break;
-    case PROTOBUF_C_TYPE_UINT64: case PROTOBUF_C_TYPE_FIXED64:
+    case PROTOBUF_C_TYPE_UINT64:
+    case PROTOBUF_C_TYPE_FIXED64:
         sb_printf(b, "%" PRIu64, *(const uint64_t *)v);
         break;
     case PROTOBUF_C_TYPE_FLOAT:
@@ -858,8 +893,7 @@ static int is_default(const ProtobufCFieldDescriptor *f, const void *v)
     }
 }
 
-static void print_field_line(sbuf *b, const ProtobufCFieldDescriptor *f, const void *v,
-                             int indent)
+static void print_field_line(sbuf *b, const ProtobufCFieldDescriptor *f, const void *v, int indent)
 {
     for (int i = 0; i < indent; i++)
         sb_put(b, " ", 1);

@@ -66,8 +66,8 @@ tsd_code tsd_status_copy(tsd_status *dst, const tsd_status *src)
 const char *tsd_code_name(tsd_code code)
 {
     switch (code) {
-#define TSD_CODE_CASE(name, num)                                               \
-    case TSD_##name:                                                           \
+#define TSD_CODE_CASE(name, num)                                                                   \
+    case TSD_##name:                                                                               \
         return #name;
         TSD_CODE_MAP(TSD_CODE_CASE)
 #undef TSD_CODE_CASE
@@ -77,8 +77,8 @@ const char *tsd_code_name(tsd_code code)
 
 int tsd_code_from_name(const char *name)
 {
-#define TSD_CODE_CMP(cname, num)                                               \
-    if (strcmp(name, #cname) == 0)                                             \
+#define TSD_CODE_CMP(cname, num)                                                                   \
+    if (strcmp(name, #cname) == 0)                                                                 \
         return num;
     TSD_CODE_MAP(TSD_CODE_CMP)
 #undef TSD_CODE_CMP

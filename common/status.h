@@ -15,23 +15,23 @@
 
 #include <stddef.h>
 
-#define TSD_CODE_MAP(X)                                                        \
-    X(OK, 0)                                                                   \
-    X(CANCELLED, 1)                                                            \
-    X(UNKNOWN, 2)                                                              \
-    X(INVALID_ARGUMENT, 3)                                                     \
-    X(DEADLINE_EXCEEDED, 4)                                                    \
-    X(NOT_FOUND, 5)                                                            \
-    X(ALREADY_EXISTS, 6)                                                       \
-    X(PERMISSION_DENIED, 7)                                                    \
-    X(RESOURCE_EXHAUSTED, 8)                                                   \
-    X(FAILED_PRECONDITION, 9)                                                  \
-    X(ABORTED, 10)                                                             \
-    X(OUT_OF_RANGE, 11)                                                        \
-    X(UNIMPLEMENTED, 12)                                                       \
-    X(INTERNAL, 13)                                                            \
-    X(UNAVAILABLE, 14)                                                         \
-    X(DATA_LOSS, 15)                                                           \
+#define TSD_CODE_MAP(X)                                                                            \
+    X(OK, 0)                                                                                       \
+    X(CANCELLED, 1)                                                                                \
+    X(UNKNOWN, 2)                                                                                  \
+    X(INVALID_ARGUMENT, 3)                                                                         \
+    X(DEADLINE_EXCEEDED, 4)                                                                        \
+    X(NOT_FOUND, 5)                                                                                \
+    X(ALREADY_EXISTS, 6)                                                                           \
+    X(PERMISSION_DENIED, 7)                                                                        \
+    X(RESOURCE_EXHAUSTED, 8)                                                                       \
+    X(FAILED_PRECONDITION, 9)                                                                      \
+    X(ABORTED, 10)                                                                                 \
+    X(OUT_OF_RANGE, 11)                                                                            \
+    X(UNIMPLEMENTED, 12)                                                                           \
+    X(INTERNAL, 13)                                                                                \
+    X(UNAVAILABLE, 14)                                                                             \
+    X(DATA_LOSS, 15)                                                                               \
     X(UNAUTHENTICATED, 16)
 
 /** Status codes, numbered as tensorflow::error::Code and grpc_status_code. */
@@ -51,7 +51,13 @@ typedef struct tsd_status {
 } tsd_status;
 
 /** Initializer for a status on the stack. */
-#define TSD_STATUS_INIT {TSD_OK, {0}}
+#define TSD_STATUS_INIT                                                                            \
+    {                                                                                              \
+        TSD_OK,                                                                                    \
+        {                                                                                          \
+            0                                                                                      \
+        }                                                                                          \
+    }
 
 /** Reset *st to OK with an empty message. */
 void tsd_status_clear(tsd_status *st);

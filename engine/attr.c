@@ -159,13 +159,11 @@ static const eng_attr *get_kind(const eng_node *n, const char *name, eng_attr_ki
 {
     const eng_attr *a = eng_node_attr(n, name);
     if (!a) {
-        tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': missing attr '%s'",
-                n ? n->name : "?", name);
+        tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': missing attr '%s'", n ? n->name : "?", name);
         return NULL;
     }
     if (a->kind != kind) {
-        tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': attr '%s' is not %s", n->name, name,
-                what);
+        tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': attr '%s' is not %s", n->name, name, what);
         return NULL;
     }
     return a;

@@ -51,8 +51,7 @@ tsd_code eng__cc_resolve(eng__cc *cc, int32_t i)
             c->unresolvable = 1;
             return tsd_err(cc->st, TSD_INVALID_ARGUMENT,
                            "model %s: node '%s': input '%s' refers to unknown node '%.*s'",
-                           cc->s->name, n->name, n->inputs[k], (int)r.len,
-                           r.name ? r.name : "");
+                           cc->s->name, n->name, n->inputs[k], (int)r.len, r.name ? r.name : "");
         }
         if (r.control) {
             c->ctl[c->nctl++] = (int32_t)src->id;
@@ -66,17 +65,15 @@ tsd_code eng__cc_resolve(eng__cc *cc, int32_t i)
 }
 
 /* Parse "node:i" naming a tensor of the graph. */
-static tsd_code parse_tensor(eng__cc *cc, const char *what, const char *s, int32_t *node,
-                             int *idx)
+static tsd_code parse_tensor(eng__cc *cc, const char *what, const char *s, int32_t *node, int *idx)
 {
     eng__input_ref r;
     const eng_node *n = NULL;
     if (s && eng__parse_input(s, &r) == 0 && !r.control)
         n = eng__graph_find_n(cc->g, r.name, r.len);
     if (!n)
-        return tsd_err(cc->st, TSD_INVALID_ARGUMENT,
-                       "model %s: %s '%s' names no node of the graph", cc->s->name, what,
-                       s ? s : "(null)");
+        return tsd_err(cc->st, TSD_INVALID_ARGUMENT, "model %s: %s '%s' names no node of the graph",
+                       cc->s->name, what, s ? s : "(null)");
     *node = (int32_t)n->id;
     *idx = r.index;
     return TSD_OK;
@@ -164,8 +161,8 @@ static tsd_code prune(eng__cc *cc)
         c->def = eng_op_find(c->n->op);
         if (!c->def && c->reached)
             return tsd_err(cc->st, TSD_UNIMPLEMENTED,
-                           "model %s: node '%s': op '%s' is not supported", cc->s->name,
-                           c->n->name, c->n->op);
+                           "model %s: node '%s': op '%s' is not supported", cc->s->name, c->n->name,
+                           c->n->op);
     }
     return TSD_OK;
 }
@@ -299,8 +296,7 @@ static tsd_code parse_spec(eng__cc *cc)
     int nf = sp->nfeeds, nt = sp->nfetches;
     if (nf < 0 || nt < 0 || sp->ntargets < 0 || (nf && !sp->feeds) || (nt && !sp->fetches) ||
         (sp->ntargets && !sp->targets))
-        return tsd_err(cc->st, TSD_INVALID_ARGUMENT, "model %s: malformed plan spec",
-                       cc->s->name);
+        return tsd_err(cc->st, TSD_INVALID_ARGUMENT, "model %s: malformed plan spec", cc->s->name);
     cc->nfeeds = nf;
     cc->feed_node = calloc((size_t)nf + 1, sizeof *cc->feed_node);
     cc->feed_idx = calloc((size_t)nf + 1, sizeof *cc->feed_idx);

@@ -13,8 +13,8 @@
 static int is_identity_op(const char *op)
 {
     return !strcmp(op, "Identity") || !strcmp(op, "StopGradient") ||
-           !strcmp(op, "PreventGradient") || !strcmp(op, "Snapshot") ||
-           !strcmp(op, "IdentityN") || !strcmp(op, "RefIdentity");
+           !strcmp(op, "PreventGradient") || !strcmp(op, "Snapshot") || !strcmp(op, "IdentityN") ||
+           !strcmp(op, "RefIdentity");
 }
 
 static int is_activation(const char *op)
@@ -98,8 +98,8 @@ static eng_value_info vref_info(const eng__cc *cc, eng__vref r)
 }
 
 /* Try to make a synthetic fused node for the chain m → b → a. */
-static eng_node *make_fused(eng__cc *cc, const eng_op_def *fdef, int32_t m, int32_t b,
-                            int32_t last, const char *act)
+static eng_node *make_fused(eng__cc *cc, const eng_op_def *fdef, int32_t m, int32_t b, int32_t last,
+                            const char *act)
 {
     const eng_node *mn = cc->cn[m].n;
     if (!cc->p->synth && !(cc->p->synth = eng_graph_new()))
@@ -344,8 +344,8 @@ static tsd_code fill_values(eng__cc *cc)
     for (int f = 0; f < cc->spec->nfetches; f++) {
         int32_t v = ref_vid(cc, eng__cc_canon(cc, cc->fetch_node[f], cc->fetch_idx[f]));
         if (v < 0)
-            return tsd_err(cc->st, TSD_INTERNAL, "model %s: fetch '%s' has no value",
-                           cc->s->name, cc->spec->fetches[f]);
+            return tsd_err(cc->st, TSD_INTERNAL, "model %s: fetch '%s' has no value", cc->s->name,
+                           cc->spec->fetches[f]);
         p->fetch_val[f] = v;
         p->vals[v].fetched = 1;
     }
@@ -393,13 +393,16 @@ static tsd_code build_steps(eng__cc *cc, eng__vref *refs, eng_value_info *infos)
         s++;
         if (c->def->prepare) {
             void *state = NULL;
-            eng_prep_ctx pc = {.node = c->n, .ninputs = nr, .inputs = infos, .state = &state,
-                               .free_state = NULL, .st = cc->st};
+            eng_prep_ctx pc = {.node = c->n,
+                               .ninputs = nr,
+                               .inputs = infos,
+                               .state = &state,
+                               .free_state = NULL,
+                               .st = cc->st};
             if (c->def->prepare(&pc)) {
                 if (state)
                     (pc.free_state ? pc.free_state : free)(state);
-                return tsd_status_prefix(cc->st, "model %s: node '%s'", cc->s->name,
-                                         c->n->name);
+                return tsd_status_prefix(cc->st, "model %s: node '%s'", cc->s->name, c->n->name);
             }
             st->op_state = state;
             st->free_state = pc.free_state;
@@ -441,8 +444,7 @@ tsd_code eng__cc_build(eng__cc *cc)
     p->feed_val = calloc((size_t)cc->nfeeds + 1, sizeof *p->feed_val);
     p->feed_names = calloc((size_t)cc->nfeeds + 1, sizeof *p->feed_names);
     p->fetch_val = calloc((size_t)p->nfetches + 1, sizeof *p->fetch_val);
-    if (!p->vals || !p->consts || !p->steps || !p->feed_val || !p->feed_names ||
-        !p->fetch_val) {
+    if (!p->vals || !p->consts || !p->steps || !p->feed_val || !p->feed_names || !p->fetch_val) {
         rc = tsd_err(cc->st, TSD_RESOURCE_EXHAUSTED, "out of memory compiling");
         goto out;
     }

@@ -24,8 +24,13 @@ tsd_code eng__infer_node(const eng_op_def *def, const eng_node *n, const eng_val
             return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory inferring shapes");
         for (int k = 0; k < cap; k++)
             o[k].shape.rank = -1;
-        eng_infer_ctx ic = {.node = n, .ninputs = nin, .inputs = in, .noutputs = 0,
-                            .outputs = o, .max_outputs = cap, .st = st};
+        eng_infer_ctx ic = {.node = n,
+                            .ninputs = nin,
+                            .inputs = in,
+                            .noutputs = 0,
+                            .outputs = o,
+                            .max_outputs = cap,
+                            .st = st};
         tsd_code rc = def->infer(&ic);
         if (rc) {
             free(o);
@@ -91,8 +96,8 @@ static tsd_code input_infos(eng__cc *cc, int32_t i, eng_value_info *in)
         if (idx >= sc->nout)
             return tsd_err(cc->st, TSD_INVALID_ARGUMENT,
                            "model %s: node '%s': input %d wants output %d of '%s', which has "
-                           "%d outputs", cc->s->name, c->n->name, k, idx, sc->n->name,
-                           sc->nout);
+                           "%d outputs",
+                           cc->s->name, c->n->name, k, idx, sc->n->name, sc->nout);
         in[k] = sc->out[idx];
         in[k].value = sc->cval && sc->cval[idx].dtype != ENG_DT_INVALID ? &sc->cval[idx] : NULL;
     }
@@ -157,8 +162,12 @@ static int fold_kernel(eng__cc *cc, int32_t i, const eng_value_info *in)
         memcpy(tin[k].dims, in[k].shape.dims, sizeof tin[k].dims);
     }
     if (c->def->prepare) {
-        eng_prep_ctx pc = {.node = c->n, .ninputs = n, .inputs = in, .state = &state,
-                           .free_state = NULL, .st = &tmp};
+        eng_prep_ctx pc = {.node = c->n,
+                           .ninputs = n,
+                           .inputs = in,
+                           .state = &state,
+                           .free_state = NULL,
+                           .st = &tmp};
         if (c->def->prepare(&pc))
             goto out;
         free_state = pc.free_state;
@@ -301,8 +310,8 @@ static void try_fold(eng__cc *cc, int32_t i, const eng_value_info *in)
         int all = 1, shape_only = (c->def->flags & ENG_OP_SHAPE_ONLY) != 0;
         for (int k = 0; k < c->nin && all; k++)
             all = in[k].value != NULL ||
-                  (shape_only && (is_str(c->n->op, "Rank") ? in[k].shape.rank >= 0
-                                                            : shape_known(&in[k].shape)));
+                  (shape_only &&
+                   (is_str(c->n->op, "Rank") ? in[k].shape.rank >= 0 : shape_known(&in[k].shape)));
         if (all)
             c->folded = fold_kernel(cc, i, in);
     }

@@ -24,22 +24,22 @@ typedef struct eng__cnode {
     unsigned char feed_any;   /* some output is fed */
     unsigned char ref_only;   /* variable used only as the target of writers */
     int nin;
-    int32_t *in_node;         /* data inputs: source node id ... */
-    int32_t *in_idx;          /* ... and output index */
+    int32_t *in_node; /* data inputs: source node id ... */
+    int32_t *in_idx;  /* ... and output index */
     int nctl;
-    int32_t *ctl;             /* control inputs */
+    int32_t *ctl; /* control inputs */
     int nout;
-    eng_value_info *out;      /* inferred outputs */
-    eng_tensor *cval;         /* constant values (dtype INVALID = not constant) */
-    int32_t *vid;             /* value ids of outputs (-1 = none) */
+    eng_value_info *out;        /* inferred outputs */
+    eng_tensor *cval;           /* constant values (dtype INVALID = not constant) */
+    int32_t *vid;               /* value ids of outputs (-1 = none) */
     int32_t fuse_mm, fuse_bias; /* for the last node of a fused chain */
     const char *fuse_act;
 } eng__cnode;
 
 /** A canonical value reference after feeds, folding and aliases. */
 typedef struct eng__vref {
-    int kind;                 /* ENG__VAL_* */
-    int32_t node;             /* FEED: feed index */
+    int kind;     /* ENG__VAL_* */
+    int32_t node; /* FEED: feed index */
     int32_t idx;
 } eng__vref;
 
@@ -57,9 +57,9 @@ typedef struct eng__cc {
     eng_value_info *feed_info;
     int32_t *fetch_node;
     int *fetch_idx;
-    int32_t *order;           /* inferred nodes in topological order */
+    int32_t *order; /* inferred nodes in topological order */
     size_t norder;
-    void **owned;             /* folded constant buffers (move to the plan) */
+    void **owned; /* folded constant buffers (move to the plan) */
     size_t nowned, cap_owned;
     eng_call *fold_call;
     eng_plan *p;

@@ -148,13 +148,13 @@ typedef struct eng_attr {
     double f;
     int b;
     eng_dtype type;
-    eng_str s;          /* STRING, FUNC (function name) */
+    eng_str s; /* STRING, FUNC (function name) */
     eng_shape shape;
-    eng_tensor tensor;  /* TENSOR */
-    size_t n;           /* list length */
+    eng_tensor tensor; /* TENSOR */
+    size_t n;          /* list length */
     int64_t *ints;
     double *floats;
-    eng_dtype *types;   /* also LIST_BOOL stores 0/1 in ints */
+    eng_dtype *types; /* also LIST_BOOL stores 0/1 in ints */
     eng_str *strs;
     eng_shape *shapes;
     eng_tensor *tensors;
@@ -172,8 +172,7 @@ void eng_graph_free(eng_graph *g);
  * may be added in any order. Names must be unique.
  */
 tsd_code eng_graph_add_node(eng_graph *g, const char *name, const char *op,
-                            const char *const *inputs, int ninputs, eng_node **out,
-                            tsd_status *st);
+                            const char *const *inputs, int ninputs, eng_node **out, tsd_status *st);
 
 /**
  * Set an attribute on a node. The value is deep-copied into the graph.
@@ -217,8 +216,7 @@ typedef struct eng_session eng_session;
  */
 typedef struct eng_host {
     void *ud;
-    tsd_code (*read_file)(void *ud, const char *path, char **data, size_t *len,
-                          tsd_status *st);
+    tsd_code (*read_file)(void *ud, const char *path, char **data, size_t *len, tsd_status *st);
 } eng_host;
 
 /**
@@ -227,8 +225,7 @@ typedef struct eng_host {
  * Fails if a node names an op the engine does not implement AND that node is
  * later reached by a compile; unknown ops elsewhere are accepted.
  */
-eng_session *eng_session_new(eng_graph *g, const char *name, const eng_host *host,
-                             tsd_status *st);
+eng_session *eng_session_new(eng_graph *g, const char *name, const eng_host *host, tsd_status *st);
 
 /** Free a session (after all its plans). */
 void eng_session_free(eng_session *s);
@@ -253,7 +250,7 @@ typedef struct eng_call eng_call;
 
 /** What a plan computes: feed tensors, fetched tensors, target nodes. */
 typedef struct eng_plan_spec {
-    const char *const *feeds;   /* tensor names "x:0" (or "x") */
+    const char *const *feeds; /* tensor names "x:0" (or "x") */
     int nfeeds;
     const char *const *fetches; /* tensor names */
     int nfetches;

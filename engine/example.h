@@ -34,7 +34,7 @@ typedef struct eng_ex_entry {
     size_t key_len;
     const uint8_t *feature; /* serialized Feature (may be empty) */
     size_t feature_len;
-    size_t offset;          /* offset of the entry in the Example, for messages */
+    size_t offset; /* offset of the entry in the Example, for messages */
 } eng_ex_entry;
 
 /** A decoded Feature: its kind and the body of its list message. */
@@ -70,7 +70,6 @@ const char *eng_ex_kind_name(eng_ex_kind k);
  * out is float*, for INT64 int64_t*, for BYTES eng_str* (pointing into the
  * serialized buffer). *count receives the number of values in the list.
  */
-tsd_code eng_ex_values(const eng_ex_list *l, void *out, size_t cap, size_t *count,
-                       tsd_status *st);
+tsd_code eng_ex_values(const eng_ex_list *l, void *out, size_t cap, size_t *count, tsd_status *st);
 
 #endif

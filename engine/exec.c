@@ -19,8 +19,8 @@
  * reused, so it is copied instead: a kernel shortcut can never corrupt
  * memory.
  */
-static int unplanned_view(const eng_op_def *def, const eng_tensor *in, int nin,
-                          const eng_tensor *o, int k)
+static int unplanned_view(const eng_op_def *def, const eng_tensor *in, int nin, const eng_tensor *o,
+                          int k)
 {
     if (!o->nbytes)
         return 0;
@@ -52,8 +52,15 @@ static tsd_code run_step(eng_session *s, const eng_op_def *def, const eng_node *
                          tsd_status *st)
 {
     eng__kimpl im = {.call = c, .mp = mp, .out_base = mp ? out_base : -1, .flags = def->flags};
-    eng_kctx ctx = {.node = n, .ninputs = nin, .inputs = in, .noutputs = nout, .outputs = out,
-                    .op_state = op_state, .sess = s, .impl = &im, .st = st};
+    eng_kctx ctx = {.node = n,
+                    .ninputs = nin,
+                    .inputs = in,
+                    .noutputs = nout,
+                    .outputs = out,
+                    .op_state = op_state,
+                    .sess = s,
+                    .impl = &im,
+                    .st = st};
     if (nout)
         memset(out, 0, (size_t)nout * sizeof *out);
     tsd_code rc = def->compute(&ctx);
@@ -115,14 +122,12 @@ static tsd_code bind_feeds(const eng_plan *p, const eng_tensor *feeds, int64_t *
         if (v->dtype != ENG_DT_INVALID && t->dtype != v->dtype)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
                            "model %s: input '%s': expected dtype %s but got %s", model,
-                           p->feed_names[f], eng_dtype_name(v->dtype),
-                           eng_dtype_name(t->dtype));
+                           p->feed_names[f], eng_dtype_name(v->dtype), eng_dtype_name(t->dtype));
         if (eng__tensor_check(t, st))
             return tsd_status_prefix(st, "model %s: input '%s'", model, p->feed_names[f]);
         /* Shapes are the kernels' business (as in TensorFlow); the memory
          * plan stays safe when they differ from the inferred ones. */
-        if (*batch < 0 && t->rank >= 1 && v->shape.rank >= 1 &&
-            v->shape.dims[0] == ENG_DIM_BATCH)
+        if (*batch < 0 && t->rank >= 1 && v->shape.rank >= 1 && v->shape.dims[0] == ENG_DIM_BATCH)
             *batch = t->dims[0];
     }
     return TSD_OK;
@@ -189,9 +194,8 @@ tsd_code eng_plan_run(const eng_plan *cp, eng_call *c, const eng_tensor *feeds, 
             c->tmp_in[k] = c->vals[stp->in[k]];
         if (stp->writer)
             eng__session_lock_write(p->sess);
-        tsd_code rc = run_step(p->sess, stp->def, stp->node, stp->op_state, c->tmp_in,
-                               stp->ninputs, &c->vals[stp->out_base], stp->noutputs, c, mp,
-                               stp->out_base, st);
+        tsd_code rc = run_step(p->sess, stp->def, stp->node, stp->op_state, c->tmp_in, stp->ninputs,
+                               &c->vals[stp->out_base], stp->noutputs, c, mp, stp->out_base, st);
         if (stp->writer)
             eng__session_unlock_write(p->sess);
         if (rc)

@@ -147,8 +147,7 @@ int eng__parse_input(const char *s, eng__input_ref *r)
 }
 
 tsd_code eng_graph_add_node(eng_graph *g, const char *name, const char *op,
-                            const char *const *inputs, int ninputs, eng_node **out,
-                            tsd_status *st)
+                            const char *const *inputs, int ninputs, eng_node **out, tsd_status *st)
 {
     if (out)
         *out = NULL;

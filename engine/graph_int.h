@@ -18,28 +18,28 @@ typedef struct eng__attr_entry {
 struct eng_node {
     char *name;
     char *op;
-    char **inputs;           /* "node", "node:1", "^node" as given */
+    char **inputs; /* "node", "node:1", "^node" as given */
     int ninputs;
-    eng__attr_entry *attrs;  /* sorted by name */
+    eng__attr_entry *attrs; /* sorted by name */
     int nattrs;
     int cap_attrs;
-    size_t id;               /* index in the graph's node array */
+    size_t id; /* index in the graph's node array */
 };
 
 /** A graph: nodes in insertion order plus an open-addressing name table. */
 struct eng_graph {
     eng_node **nodes;
     size_t n, cap;
-    size_t *slots;           /* node id + 1; 0 = empty */
-    size_t nslots;           /* power of two */
+    size_t *slots; /* node id + 1; 0 = empty */
+    size_t nslots; /* power of two */
 };
 
 /** A parsed input string. */
 typedef struct eng__input_ref {
-    const char *name;        /* not NUL-terminated: use len */
+    const char *name; /* not NUL-terminated: use len */
     size_t len;
-    int index;               /* output index (0 for "node" and control edges) */
-    int control;             /* 1 for "^node" */
+    int index;   /* output index (0 for "node" and control edges) */
+    int control; /* 1 for "^node" */
 } eng__input_ref;
 
 /** Parse "node", "node:3" or "^node"; returns 0, or -1 when malformed. */

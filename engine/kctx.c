@@ -101,8 +101,8 @@ void *eng__call_bump(eng_call *c, size_t bytes, size_t align, tsd_status *st)
         return NULL;
     }
     if (c->dyn_total + bytes > c->dyn_limit) {
-        tsd_err(st, TSD_RESOURCE_EXHAUSTED,
-                "call memory would exceed the limit of %zu bytes", c->dyn_limit);
+        tsd_err(st, TSD_RESOURCE_EXHAUSTED, "call memory would exceed the limit of %zu bytes",
+                c->dyn_limit);
         return NULL;
     }
     for (eng__chunk *k = c->cur; k; k = k->next) {

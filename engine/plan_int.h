@@ -18,10 +18,10 @@ enum { ENG__VAL_FEED = 0, ENG__VAL_CONST = 1, ENG__VAL_STEP = 2 };
 typedef struct eng__value {
     eng_dtype dtype;
     eng_shape shape;
-    int kind;                /* ENG__VAL_* */
-    int32_t def_step;        /* producing step (kind STEP) */
-    int32_t last_use;        /* last consuming step; def_step if unused */
-    int32_t alias_root;      /* value whose buffer an ALIAS0 output may share */
+    int kind;           /* ENG__VAL_* */
+    int32_t def_step;   /* producing step (kind STEP) */
+    int32_t last_use;   /* last consuming step; def_step if unused */
+    int32_t alias_root; /* value whose buffer an ALIAS0 output may share */
     int fetched;
 } eng__value;
 
@@ -29,13 +29,13 @@ typedef struct eng__value {
 typedef struct eng__step {
     const eng_op_def *def;
     const eng_node *node;
-    int32_t *in;             /* value ids */
+    int32_t *in; /* value ids */
     int ninputs;
     int32_t out_base;
     int noutputs;
     void *op_state;
     void (*free_state)(void *);
-    int writer;              /* runs under the session's variable write lock */
+    int writer; /* runs under the session's variable write lock */
 } eng__step;
 
 /** Arena layout for one batch size: offset and size per value (-1 = dynamic). */
@@ -51,21 +51,21 @@ typedef struct eng__memplan {
 
 struct eng_plan {
     eng_session *sess;
-    uint64_t id;             /* unique across plans (calls cache by id) */
+    uint64_t id; /* unique across plans (calls cache by id) */
     int nfeeds, nfetches;
     char **feed_names;
     int32_t *feed_val;
     int32_t *fetch_val;
     eng__value *vals;
     int32_t nvals;
-    eng_tensor *consts;      /* value ids const_base .. const_base+nconsts-1 */
+    eng_tensor *consts; /* value ids const_base .. const_base+nconsts-1 */
     int32_t const_base, nconsts;
-    void **owned;            /* buffers of folded constants the plan owns */
+    void **owned; /* buffers of folded constants the plan owns */
     size_t nowned;
     eng__step *steps;
     size_t nsteps;
     int max_in;
-    eng_graph *synth;        /* nodes made by fusion */
+    eng_graph *synth; /* nodes made by fusion */
     pthread_mutex_t mp_lock;
     struct {
         int64_t batch;
@@ -83,29 +83,29 @@ typedef struct eng__chunk {
 } eng__chunk;
 
 struct eng_call {
-    char *arena;             /* planned region */
+    char *arena; /* planned region */
     size_t arena_cap;
-    eng__chunk *chunks;      /* dynamic region, kept across runs */
+    eng__chunk *chunks; /* dynamic region, kept across runs */
     eng__chunk *cur;
-    size_t dyn_total;        /* bytes bump-allocated in this run */
+    size_t dyn_total; /* bytes bump-allocated in this run */
     eng_tensor *vals;
     size_t vals_cap;
     eng_tensor *tmp_in;
     size_t tmp_in_cap;
-    eng__memplan *mp;        /* cached memory plan ... */
-    uint64_t mp_plan;        /* ... of this plan id */
-    size_t limit;            /* largest single allocation */
-    size_t dyn_limit;        /* largest dynamic region per run */
-    uint64_t nmallocs;       /* allocations made by this call (tests) */
-    int64_t deadline_ns;     /* CLOCK_MONOTONIC; 0 = none */
+    eng__memplan *mp;    /* cached memory plan ... */
+    uint64_t mp_plan;    /* ... of this plan id */
+    size_t limit;        /* largest single allocation */
+    size_t dyn_limit;    /* largest dynamic region per run */
+    uint64_t nmallocs;   /* allocations made by this call (tests) */
+    int64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
 };
 
 /** Per-step private kernel context data (kctx->impl). */
 typedef struct eng__kimpl {
     eng_call *call;
-    const eng__memplan *mp;  /* NULL: everything is bump-allocated */
+    const eng__memplan *mp; /* NULL: everything is bump-allocated */
     int32_t out_base;
-    unsigned flags;          /* op flags */
+    unsigned flags; /* op flags */
 } eng__kimpl;
 
 /* ---- memplan.c ---- */

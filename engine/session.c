@@ -83,8 +83,9 @@ eng__var *eng__session_var(eng_session *s, const char *name)
 int eng__is_writer_op(const char *op)
 {
     static const char *const prefixes[] = {
-        "Assign", "ResourceApply", "Apply", "ResourceScatter", "Scatter",
-        "ResourceSparseApply", "SparseApply", "CountUpTo", "ResourceCountUpTo",
+        "Assign",          "ResourceApply", "Apply",
+        "ResourceScatter", "Scatter",       "ResourceSparseApply",
+        "SparseApply",     "CountUpTo",     "ResourceCountUpTo",
     };
     for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++)
         if (strncmp(op, prefixes[i], strlen(prefixes[i])) == 0)
@@ -130,8 +131,8 @@ static const eng_node *trace(const eng_graph *g, const char *in)
 
 static int is_var_op(const char *op)
 {
-    return !strcmp(op, "VariableV2") || !strcmp(op, "Variable") ||
-           !strcmp(op, "VarHandleOp") || !strcmp(op, "TemporaryVariable");
+    return !strcmp(op, "VariableV2") || !strcmp(op, "Variable") || !strcmp(op, "VarHandleOp") ||
+           !strcmp(op, "TemporaryVariable");
 }
 
 static int is_restore_op(const char *op)
@@ -197,8 +198,7 @@ static int analyse_writers(eng_session *s)
 
 /* ---- sessions ----------------------------------------------------------- */
 
-eng_session *eng_session_new(eng_graph *g, const char *name, const eng_host *host,
-                             tsd_status *st)
+eng_session *eng_session_new(eng_graph *g, const char *name, const eng_host *host, tsd_status *st)
 {
     if (!g) {
         tsd_err(st, TSD_INVALID_ARGUMENT, "session: no graph");
@@ -340,10 +340,9 @@ tsd_code eng__session_with_var(eng_session *s, const char *name,
     if (!write_held)
         pthread_rwlock_rdlock(&s->var_lock);
     eng__var *v = var_find(s, name);
-    tsd_code rc = !v || !v->bound
-                      ? tsd_err(st, TSD_FAILED_PRECONDITION,
-                                "Attempting to use uninitialized value %s", name)
-                      : fn(&v->value, ud);
+    tsd_code rc = !v || !v->bound ? tsd_err(st, TSD_FAILED_PRECONDITION,
+                                            "Attempting to use uninitialized value %s", name)
+                                  : fn(&v->value, ud);
     if (!write_held)
         pthread_rwlock_unlock(&s->var_lock);
     return rc;
@@ -418,13 +417,13 @@ static int add_into(eng_tensor *dst, const eng_tensor *src)
 {
     int64_t n = eng_tensor_num_elements(dst);
     switch (dst->dtype) {
-#define ADD_CASE(DT, T)                                                                \
-    case DT: {                                                                         \
-        T *d = dst->data;                                                              \
-        const T *a = src->data;                                                        \
-        for (int64_t i = 0; i < n; i++)                                                \
-            d[i] = (T)(d[i] + a[i]);                                                   \
-        return 0;                                                                      \
+#define ADD_CASE(DT, T)                                                                            \
+    case DT: {                                                                                     \
+        T *d = dst->data;                                                                          \
+        const T *a = src->data;                                                                    \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            d[i] = (T)(d[i] + a[i]);                                                               \
+        return 0;                                                                                  \
     }
         ADD_CASE(ENG_DT_FLOAT, float)
         ADD_CASE(ENG_DT_DOUBLE, double)

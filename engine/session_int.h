@@ -19,7 +19,7 @@ typedef struct eng__var {
     eng_tensor value;
     int bound;
     int pinned;
-    int written;             /* some non-restore graph node writes it */
+    int written; /* some non-restore graph node writes it */
 } eng__var;
 
 /** A resource in the session's lock-free list (append-only). */
@@ -40,9 +40,9 @@ struct eng_session {
     char *name;
     eng_host host;
     pthread_rwlock_t var_lock;
-    eng__var *vars;          /* open addressing table, power-of-two size */
+    eng__var *vars; /* open addressing table, power-of-two size */
     size_t nvars, var_slots;
-    int unknown_writer;      /* a writer whose target could not be traced */
+    int unknown_writer; /* a writer whose target could not be traced */
     eng__retired *retired;
     pthread_mutex_t res_lock;
     _Atomic(eng__res *) res_head;

@@ -20,21 +20,36 @@ static const char empty_bytes[1] = {0};
 size_t eng_dtype_size(eng_dtype dt)
 {
     switch ((int)dt) {
-    case ENG_DT_FLOAT: return 4;
-    case ENG_DT_DOUBLE: return 8;
-    case ENG_DT_INT32: return 4;
-    case ENG_DT_UINT8: return 1;
-    case ENG_DT_INT16: return 2;
-    case ENG_DT_INT8: return 1;
-    case ENG_DT_STRING: return sizeof(eng_str);
-    case ENG_DT_INT64: return 8;
-    case ENG_DT_BOOL: return 1;
-    case ENG_DT_UINT16: return 2;
-    case ENG_DT_HALF: return 2;
-    case ENG_DT_RESOURCE: return sizeof(eng_str);
-    case ENG_DT_UINT32: return 4;
-    case ENG_DT_UINT64: return 8;
-    default: return 0;
+    case ENG_DT_FLOAT:
+        return 4;
+    case ENG_DT_DOUBLE:
+        return 8;
+    case ENG_DT_INT32:
+        return 4;
+    case ENG_DT_UINT8:
+        return 1;
+    case ENG_DT_INT16:
+        return 2;
+    case ENG_DT_INT8:
+        return 1;
+    case ENG_DT_STRING:
+        return sizeof(eng_str);
+    case ENG_DT_INT64:
+        return 8;
+    case ENG_DT_BOOL:
+        return 1;
+    case ENG_DT_UINT16:
+        return 2;
+    case ENG_DT_HALF:
+        return 2;
+    case ENG_DT_RESOURCE:
+        return sizeof(eng_str);
+    case ENG_DT_UINT32:
+        return 4;
+    case ENG_DT_UINT64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
@@ -84,20 +99,19 @@ int64_t eng_tensor_num_elements(const eng_tensor *t)
 tsd_code eng__checked_elements(int rank, const int64_t *dims, int64_t *out, tsd_status *st)
 {
     if (rank < 0 || rank > ENG_MAX_RANK)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "rank %d is outside [0, %d]", rank,
-                       ENG_MAX_RANK);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "rank %d is outside [0, %d]", rank, ENG_MAX_RANK);
     int64_t n = 1;
     int zero = 0;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "dimension %d is negative (%" PRId64 ")",
-                           i, dims[i]);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "dimension %d is negative (%" PRId64 ")", i,
+                           dims[i]);
         if (dims[i] == 0)
             zero = 1;
         if (dims[i] > ENG_MAX_ELEMENTS)
             return tsd_err(st, TSD_RESOURCE_EXHAUSTED,
-                           "dimension %d (%" PRId64 ") exceeds the limit of %" PRId64
-                           " elements", i, dims[i], ENG_MAX_ELEMENTS);
+                           "dimension %d (%" PRId64 ") exceeds the limit of %" PRId64 " elements",
+                           i, dims[i], ENG_MAX_ELEMENTS);
         if (!zero) {
             n *= dims[i];
             if (n > ENG_MAX_ELEMENTS)
@@ -143,8 +157,7 @@ tsd_code eng__tensor_check(const eng_tensor *t, tsd_status *st)
 {
     size_t es = eng_dtype_size(t->dtype);
     if (es == 0)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "unsupported dtype %s",
-                       eng_dtype_name(t->dtype));
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "unsupported dtype %s", eng_dtype_name(t->dtype));
     int64_t n;
     if (eng__checked_elements(t->rank, t->dims, &n, st))
         return st ? st->code : TSD_INVALID_ARGUMENT;
@@ -153,8 +166,7 @@ tsd_code eng__tensor_check(const eng_tensor *t, tsd_status *st)
                        "tensor of %" PRId64 " %s elements has %zu bytes, expected %zu", n,
                        eng_dtype_name(t->dtype), t->nbytes, (size_t)n * es);
     if (n > 0 && !t->data)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "tensor of %" PRId64 " elements has no data",
-                       n);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "tensor of %" PRId64 " elements has no data", n);
     return TSD_OK;
 }
 

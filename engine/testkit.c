@@ -127,8 +127,8 @@ static tsd_code check_inferred(const eng_plan *p, int i, const eng_tensor *t, ts
     eng_dtype dt = eng_plan_fetch_dtype(p, i);
     eng_shape sh = eng_plan_fetch_shape(p, i);
     if (dt != ENG_DT_INVALID && dt != t->dtype)
-        return tsd_err(st, TSD_INTERNAL, "output %d: inferred dtype %s but kernel produced %s",
-                       i, eng_dtype_name(dt), eng_dtype_name(t->dtype));
+        return tsd_err(st, TSD_INTERNAL, "output %d: inferred dtype %s but kernel produced %s", i,
+                       eng_dtype_name(dt), eng_dtype_name(t->dtype));
     if (sh.rank < 0)
         return TSD_OK;
     int bad = sh.rank != t->rank;
@@ -136,8 +136,8 @@ static tsd_code check_inferred(const eng_plan *p, int i, const eng_tensor *t, ts
         bad = sh.dims[d] >= 0 && sh.dims[d] != t->dims[d];
     if (bad) {
         char a[96], b[96];
-        return tsd_err(st, TSD_INTERNAL, "output %d: inferred shape %s but kernel produced %s",
-                       i, eng_shape_str(sh.dims, sh.rank, a, sizeof a),
+        return tsd_err(st, TSD_INTERNAL, "output %d: inferred shape %s but kernel produced %s", i,
+                       eng_shape_str(sh.dims, sh.rank, a, sizeof a),
                        eng_shape_str(t->dims, t->rank, b, sizeof b));
     }
     return TSD_OK;
@@ -210,8 +210,7 @@ tsd_code eng_test_run_op_ex(const char *op, const eng_attr_kv *attrs, int nattrs
     free(infos);
     if (nout > *nouts || nout > 64) {
         eng_graph_free(g);
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "op has %d outputs but room for %d", nout,
-                       *nouts);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "op has %d outputs but room for %d", nout, *nouts);
     }
     eng_session *s = eng_session_new(g, "test", o.host, st);
     if (!s) {

@@ -33,14 +33,13 @@ struct ldr_bundle {
 };
 
 /* Read a whole regular file (at most `cap` bytes) into a malloc'ed buffer. */
-static tsd_code read_file(const char *path, size_t cap, uint8_t **out, size_t *len,
-                          tsd_status *st)
+static tsd_code read_file(const char *path, size_t cap, uint8_t **out, size_t *len, tsd_status *st)
 {
     const char *name = ldr__bundle_display_name(path);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return tsd_err(st, errno == ENOENT ? TSD_NOT_FOUND : TSD_UNAVAILABLE,
-                       "%s: cannot open: %s", name, strerror(errno));
+        return tsd_err(st, errno == ENOENT ? TSD_NOT_FOUND : TSD_UNAVAILABLE, "%s: cannot open: %s",
+                       name, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
         close(fd);
@@ -96,8 +95,7 @@ static tsd_code map_shard(bundle_shard *s, tsd_status *st)
         if (m == MAP_FAILED) {
             int e = errno;
             close(fd);
-            return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: mmap failed: %s", name,
-                           strerror(e));
+            return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: mmap failed: %s", name, strerror(e));
         }
         s->map = m;
     }
@@ -142,8 +140,7 @@ tsd_code ldr_bundle_open(const char *prefix, ldr_bundle **out, tsd_status *st)
     size_t idx_len = 0;
     tsd_code rc = read_file(ipath, LDR_BUNDLE_MAX_INDEX, &idx, &idx_len, st);
     if (rc == TSD_OK)
-        rc = ldr__bundle_index_parse(idx, idx_len, ldr__bundle_display_name(ipath), 0, &b->ix,
-                                     st);
+        rc = ldr__bundle_index_parse(idx, idx_len, ldr__bundle_display_name(ipath), 0, &b->ix, st);
     free(idx);
     b->index_path = ipath;
     if (rc == TSD_OK) {
@@ -229,8 +226,7 @@ static tsd_code read_strings(const ldr_bundle_entry *e, const char *file, const 
     const uint8_t *p = bytes, *end = bytes + size;
     eng_str *strs = malloc((size_t)(n ? n : 1) * sizeof *strs);
     if (!strs)
-        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: tensor '%s': out of memory", file,
-                       e->key);
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: tensor '%s': out of memory", file, e->key);
     uint32_t c1 = 0;
     uint64_t total = 0;
     tsd_code rc = TSD_OK;
@@ -255,8 +251,7 @@ static tsd_code read_strings(const ldr_bundle_entry *e, const char *file, const 
         total += len;
     }
     if ((size_t)(end - p) < 4) {
-        rc = tsd_err(st, TSD_DATA_LOSS, "%s: tensor '%s': truncated length checksum", file,
-                     e->key);
+        rc = tsd_err(st, TSD_DATA_LOSS, "%s: tensor '%s': truncated length checksum", file, e->key);
         goto done;
     }
     uint32_t stored = ldr__le32(p);
@@ -286,7 +281,9 @@ static tsd_code read_strings(const ldr_bundle_entry *e, const char *file, const 
         strs[i].ptr = (const char *)p;
         p += strs[i].len;
     }
-    eng_tensor tmp = {.dtype = ENG_DT_STRING, .rank = e->rank, .data = strs,
+    eng_tensor tmp = {.dtype = ENG_DT_STRING,
+                      .rank = e->rank,
+                      .data = strs,
                       .nbytes = (size_t)n * sizeof(eng_str)};
     memcpy(tmp.dims, e->dims, sizeof tmp.dims);
     rc = eng_tensor_copy(out, &tmp, st);
@@ -297,8 +294,7 @@ done:
     return rc;
 }
 
-tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *out,
-                         tsd_status *st)
+tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *out, tsd_status *st)
 {
     memset(out, 0, sizeof *out);
     if (e->nslices > 0)
@@ -314,8 +310,8 @@ tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *o
         return tsd_err(st, TSD_DATA_LOSS,
                        "%s: tensor '%s': bytes [%llu, +%llu) are beyond the end of the file "
                        "(%zu bytes)",
-                       file, e->key, (unsigned long long)e->offset,
-                       (unsigned long long)e->size, s->len);
+                       file, e->key, (unsigned long long)e->offset, (unsigned long long)e->size,
+                       s->len);
     const uint8_t *bytes = s->map ? s->map + e->offset : (const uint8_t *)"";
     size_t size = (size_t)e->size;
     if (e->dtype == ENG_DT_STRING) {
@@ -338,8 +334,8 @@ tsd_code ldr_bundle_read(ldr_bundle *b, const ldr_bundle_entry *e, eng_tensor *o
         eng_shape_str(e->dims, e->rank, shape, sizeof shape);
         if (n < 0)
             return tsd_err(st, TSD_DATA_LOSS,
-                           "%s: tensor '%s': shape %s has too many elements (entry size %zu)",
-                           file, e->key, shape, size);
+                           "%s: tensor '%s': shape %s has too many elements (entry size %zu)", file,
+                           e->key, shape, size);
         return tsd_err(st, TSD_DATA_LOSS,
                        "%s: tensor '%s': size %zu does not match shape %s (%lld elements of %zu "
                        "bytes)",

@@ -34,14 +34,13 @@ void ldr__bundle_index_clear(ldr__bundle_index *ix)
 }
 
 /* Check and apply the header entry. */
-static tsd_code parse_header(const ldr__table_entry *te, const char *name,
-                             ldr__bundle_index *ix, tsd_status *st)
+static tsd_code parse_header(const ldr__table_entry *te, const char *name, ldr__bundle_index *ix,
+                             tsd_status *st)
 {
     Tensorflow__BundleHeaderProto *h =
         tensorflow__bundle_header_proto__unpack(NULL, te->value_len, te->value);
     if (!h)
-        return tsd_err(st, TSD_DATA_LOSS, "%s: header entry: cannot parse BundleHeaderProto",
-                       name);
+        return tsd_err(st, TSD_DATA_LOSS, "%s: header entry: cannot parse BundleHeaderProto", name);
     tsd_code rc = TSD_OK;
     const Tensorflow__VersionDef *v = h->version;
     if (h->num_shards < 1 || h->num_shards > LDR_BUNDLE_MAX_SHARDS) {
@@ -100,19 +99,19 @@ static tsd_code parse_entry(const ldr__table_entry *te, const char *name, int nu
         for (size_t i = 0; rc == TSD_OK && i < p->shape->n_dim; i++) {
             int64_t d = p->shape->dim[i]->size;
             if (d < 0)
-                rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': dimension %zu has size %lld",
-                             name, key, i, (long long)d);
+                rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': dimension %zu has size %lld", name,
+                             key, i, (long long)d);
             e->dims[i] = d;
         }
         if (rc == TSD_OK)
             e->rank = (int)p->shape->n_dim;
     }
     if (rc == TSD_OK && (p->offset < 0 || p->size < 0))
-        rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': negative offset %lld or size %lld",
-                     name, key, (long long)p->offset, (long long)p->size);
+        rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': negative offset %lld or size %lld", name,
+                     key, (long long)p->offset, (long long)p->size);
     if (rc == TSD_OK && p->n_slices == 0 && (p->shard_id < 0 || p->shard_id >= num_shards))
-        rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': shard_id %d out of range [0, %d)",
-                     name, key, (int)p->shard_id, num_shards);
+        rc = tsd_err(st, TSD_DATA_LOSS, "%s: entry '%s': shard_id %d out of range [0, %d)", name,
+                     key, (int)p->shard_id, num_shards);
     e->offset = (uint64_t)p->offset;
     e->size = (uint64_t)p->size;
     tensorflow__bundle_entry_proto__free_unpacked(p, NULL);

@@ -20,9 +20,9 @@
 /** A decoded bundle index: header fields and the tensor entries. */
 typedef struct ldr__bundle_index {
     int num_shards;
-    int big_endian;             /* tensor bytes are big-endian */
-    size_t nentries;            /* header entry "" excluded */
-    ldr_bundle_entry *entries;  /* sorted by key; keys are malloc'ed */
+    int big_endian;            /* tensor bytes are big-endian */
+    size_t nentries;           /* header entry "" excluded */
+    ldr_bundle_entry *entries; /* sorted by key; keys are malloc'ed */
 } ldr__bundle_index;
 
 /**

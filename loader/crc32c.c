@@ -47,9 +47,8 @@ uint32_t ldr_crc32c_extend(uint32_t crc, const void *data, size_t n)
     while (n >= 8) {
         uint32_t lo = load_le32(p) ^ c;
         uint32_t hi = load_le32(p + 4);
-        c = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^
-            crc_tab[5][(lo >> 16) & 0xff] ^ crc_tab[4][lo >> 24] ^
-            crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
+        c = crc_tab[7][lo & 0xff] ^ crc_tab[6][(lo >> 8) & 0xff] ^ crc_tab[5][(lo >> 16) & 0xff] ^
+            crc_tab[4][lo >> 24] ^ crc_tab[3][hi & 0xff] ^ crc_tab[2][(hi >> 8) & 0xff] ^
             crc_tab[1][(hi >> 16) & 0xff] ^ crc_tab[0][hi >> 24];
         p += 8;
         n -= 8;

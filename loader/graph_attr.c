@@ -60,8 +60,7 @@ void ldr__attr_release(eng_attr *a)
 
 /* Convert a list AttrValue. */
 static tsd_code convert_list(const Tensorflow__OpDef *od, const char *name,
-                             const Tensorflow__AttrValue__ListValue *l, eng_attr *a,
-                             tsd_status *st)
+                             const Tensorflow__AttrValue__ListValue *l, eng_attr *a, tsd_status *st)
 {
     size_t n;
     if ((n = l->n_s) > 0) {

@@ -51,32 +51,48 @@ static const op_outputs builtin_outputs[] = {
     {"DeserializeSparse",
      {{"sparse_indices", ARG_ONE, 0}, {"sparse_values", ARG_ONE, 0}, {"sparse_shape", ARG_ONE, 0}}},
     {"FusedBatchNorm",
-     {{"y", ARG_ONE, 0}, {"batch_mean", ARG_ONE, 0}, {"batch_variance", ARG_ONE, 0},
-      {"reserve_space_1", ARG_ONE, 0}, {"reserve_space_2", ARG_ONE, 0}}},
+     {{"y", ARG_ONE, 0},
+      {"batch_mean", ARG_ONE, 0},
+      {"batch_variance", ARG_ONE, 0},
+      {"reserve_space_1", ARG_ONE, 0},
+      {"reserve_space_2", ARG_ONE, 0}}},
     {"FusedBatchNormV2",
-     {{"y", ARG_ONE, 0}, {"batch_mean", ARG_ONE, 0}, {"batch_variance", ARG_ONE, 0},
-      {"reserve_space_1", ARG_ONE, 0}, {"reserve_space_2", ARG_ONE, 0}}},
+     {{"y", ARG_ONE, 0},
+      {"batch_mean", ARG_ONE, 0},
+      {"batch_variance", ARG_ONE, 0},
+      {"reserve_space_1", ARG_ONE, 0},
+      {"reserve_space_2", ARG_ONE, 0}}},
     {"FusedBatchNormV3",
-     {{"y", ARG_ONE, 0}, {"batch_mean", ARG_ONE, 0}, {"batch_variance", ARG_ONE, 0},
-      {"reserve_space_1", ARG_ONE, 0}, {"reserve_space_2", ARG_ONE, 0},
+     {{"y", ARG_ONE, 0},
+      {"batch_mean", ARG_ONE, 0},
+      {"batch_variance", ARG_ONE, 0},
+      {"reserve_space_1", ARG_ONE, 0},
+      {"reserve_space_2", ARG_ONE, 0},
       {"reserve_space_3", ARG_ONE, 0}}},
     {"ListDiff", {{"out", ARG_ONE, 0}, {"idx", ARG_ONE, 0}}},
     {"LookupTableExportV2", {{"keys", ARG_ONE, 0}, {"values", ARG_ONE, 0}}},
     {"MaxPoolWithArgmax", {{"output", ARG_ONE, 0}, {"argmax", ARG_ONE, 0}}},
     {"Merge", {{"output", ARG_ONE, 0}, {"value_index", ARG_ONE, 0}}},
     {"ParseExample",
-     {{"sparse_indices", ARG_NUM, "Nsparse"}, {"sparse_values", ARG_TYPES, "sparse_types"},
-      {"sparse_shapes", ARG_NUM, "Nsparse"}, {"dense_values", ARG_TYPES, "Tdense"}}},
+     {{"sparse_indices", ARG_NUM, "Nsparse"},
+      {"sparse_values", ARG_TYPES, "sparse_types"},
+      {"sparse_shapes", ARG_NUM, "Nsparse"},
+      {"dense_values", ARG_TYPES, "Tdense"}}},
     {"ParseExampleV2",
-     {{"sparse_indices", ARG_NUM, "num_sparse"}, {"sparse_values", ARG_TYPES, "sparse_types"},
-      {"sparse_shapes", ARG_NUM, "num_sparse"}, {"dense_values", ARG_TYPES, "Tdense"},
+     {{"sparse_indices", ARG_NUM, "num_sparse"},
+      {"sparse_values", ARG_TYPES, "sparse_types"},
+      {"sparse_shapes", ARG_NUM, "num_sparse"},
+      {"dense_values", ARG_TYPES, "Tdense"},
       {"ragged_values", ARG_TYPES, "ragged_value_types"},
       {"ragged_row_splits", ARG_TYPES, "ragged_split_types"}}},
     {"ParseSingleExample",
-     {{"sparse_indices", ARG_NUM, "num_sparse"}, {"sparse_values", ARG_TYPES, "sparse_types"},
-      {"sparse_shapes", ARG_NUM, "num_sparse"}, {"dense_values", ARG_TYPES, "Tdense"}}},
+     {{"sparse_indices", ARG_NUM, "num_sparse"},
+      {"sparse_values", ARG_TYPES, "sparse_types"},
+      {"sparse_shapes", ARG_NUM, "num_sparse"},
+      {"dense_values", ARG_TYPES, "Tdense"}}},
     {"RaggedTensorToSparse",
-     {{"sparse_indices", ARG_ONE, 0}, {"sparse_values", ARG_ONE, 0},
+     {{"sparse_indices", ARG_ONE, 0},
+      {"sparse_values", ARG_ONE, 0},
       {"sparse_dense_shape", ARG_ONE, 0}}},
     {"RefMerge", {{"output", ARG_ONE, 0}, {"value_index", ARG_ONE, 0}}},
     {"RefSwitch", {{"output_false", ARG_ONE, 0}, {"output_true", ARG_ONE, 0}}},
@@ -90,14 +106,17 @@ static const op_outputs builtin_outputs[] = {
     {"SparseCrossV2",
      {{"output_indices", ARG_ONE, 0}, {"output_values", ARG_ONE, 0}, {"output_shape", ARG_ONE, 0}}},
     {"SparseFillEmptyRows",
-     {{"output_indices", ARG_ONE, 0}, {"output_values", ARG_ONE, 0},
-      {"empty_row_indicator", ARG_ONE, 0}, {"reverse_index_map", ARG_ONE, 0}}},
+     {{"output_indices", ARG_ONE, 0},
+      {"output_values", ARG_ONE, 0},
+      {"empty_row_indicator", ARG_ONE, 0},
+      {"reverse_index_map", ARG_ONE, 0}}},
     {"SparseReorder", {{"output_indices", ARG_ONE, 0}, {"output_values", ARG_ONE, 0}}},
     {"SparseReshape", {{"output_indices", ARG_ONE, 0}, {"output_shape", ARG_ONE, 0}}},
     {"SparseSlice",
      {{"output_indices", ARG_ONE, 0}, {"output_values", ARG_ONE, 0}, {"output_shape", ARG_ONE, 0}}},
     {"SparseSplit",
-     {{"output_indices", ARG_NUM, "num_split"}, {"output_values", ARG_NUM, "num_split"},
+     {{"output_indices", ARG_NUM, "num_split"},
+      {"output_values", ARG_NUM, "num_split"},
       {"output_shape", ARG_NUM, "num_split"}}},
     {"SparseToSparseSetOperation",
      {{"result_indices", ARG_ONE, 0}, {"result_values", ARG_ONE, 0}, {"result_shape", ARG_ONE, 0}}},
@@ -340,7 +359,7 @@ static char *str_printf(const char *fmt, ...)
 typedef struct inst {
     const Tensorflow__FunctionDef *fd;
     const char *fname;
-    char *prefix;        /* "<call>/" */
+    char *prefix;         /* "<call>/" */
     const attr_scope *sc; /* attrs of the instantiation */
 } inst;
 
@@ -403,8 +422,8 @@ static tsd_code flat_index(const import_ctx *c, const inst *in, const Tensorflow
                                bo->args[i].name, nd->op, bo->args[i].attr);
             base += w;
         }
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "op %s has no output '%.*s'", nd->op,
-                       (int)arglen, arg);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "op %s has no output '%.*s'", nd->op, (int)arglen,
+                       arg);
     }
     const Tensorflow__OpDef *od = find_opdef(c, nd->op);
     if (od && od->n_output_arg > 1) {
@@ -424,8 +443,8 @@ static tsd_code flat_index(const import_ctx *c, const inst *in, const Tensorflow
                                ad->name, nd->op);
             base += w;
         }
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "op %s has no output '%.*s'", nd->op,
-                       (int)arglen, arg);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "op %s has no output '%.*s'", nd->op, (int)arglen,
+                       arg);
     }
     *out = idx; /* a single output arg (possibly a list) */
     return TSD_OK;
@@ -517,8 +536,7 @@ static tsd_code import_node(import_ctx *c, const inst *in, const Tensorflow__Nod
             if (sl_push(&all, strdup(i < data.n ? data.v[i] : ctrl.v[i - data.n])) != 0)
                 rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
         if (rc == TSD_OK)
-            rc = add_node(c, full, nd, (const char *const *)all.v, all.n, in ? in->sc : NULL,
-                          st);
+            rc = add_node(c, full, nd, (const char *const *)all.v, all.n, in ? in->sc : NULL, st);
         sl_free(&all);
     }
     sl_free(&data);
@@ -556,8 +574,7 @@ static tsd_code inline_body(import_ctx *c, const inst *in, const char *call, cha
             return rc;
     }
     for (size_t i = 0; i < in->fd->n_node_def; i++)
-        if (import_node(c, in, in->fd->node_def[i], (const char *const *)ctrl, nctrl, st) !=
-            TSD_OK)
+        if (import_node(c, in, in->fd->node_def[i], (const char *const *)ctrl, nctrl, st) != TSD_OK)
             return st->code;
     /* The call node: Identity/IdentityN of the return values. */
     strlist ins = {0};
@@ -590,15 +607,14 @@ static tsd_code inline_body(import_ctx *c, const inst *in, const char *call, cha
             if (sl_push(&ins, strdup(ctrl[j])) != 0)
                 rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
         if (rc == TSD_OK)
-            rc = add_synthetic(c, call, "NoOp", (const char *const *)ins.v, ins.n, NULL, 0, 0,
-                               st);
+            rc = add_synthetic(c, call, "NoOp", (const char *const *)ins.v, ins.n, NULL, 0, 0, st);
     } else if (rc == TSD_OK) {
         int known = 1;
         for (size_t i = 0; i < nout; i++)
             known &= types[i] != ENG_DT_INVALID;
-        rc = add_synthetic(c, call, nout == 1 ? "Identity" : "IdentityN",
-                           (const char *const *)ins.v, ins.n, known ? types : NULL, nout,
-                           nout != 1, st);
+        rc =
+            add_synthetic(c, call, nout == 1 ? "Identity" : "IdentityN", (const char *const *)ins.v,
+                          ins.n, known ? types : NULL, nout, nout != 1, st);
     }
     free(types);
     sl_free(&ins);
@@ -611,13 +627,12 @@ static tsd_code inline_call(import_ctx *c, const char *call, const Tensorflow__F
 {
     const char *fname = fd->signature->name;
     if (c->depth >= LDR_MAX_CALL_DEPTH)
-        return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "node '%s': function calls nested deeper than %d", call,
-                       LDR_MAX_CALL_DEPTH);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': function calls nested deeper than %d",
+                       call, LDR_MAX_CALL_DEPTH);
     for (int i = 0; i < c->depth; i++)
         if (strcmp(c->stack[i], fname) == 0)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': function '%s' calls itself",
-                           call, fname);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "node '%s': function '%s' calls itself", call,
+                           fname);
     inst in = {fd, fname, str_printf("%s/", call), fattrs};
     if (!in.prefix)
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");

@@ -110,8 +110,7 @@ static tsd_code sm_read_file(const char *path, uint8_t **data, size_t *len, tsd_
     uint8_t *buf = malloc(n ? n : 1);
     if (!buf) {
         close(fd);
-        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: out of memory reading %zu bytes", path,
-                       n);
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: out of memory reading %zu bytes", path, n);
     }
     size_t got = 0;
     while (got < n) {
@@ -186,8 +185,7 @@ static int sm_tags_match(const Tensorflow__MetaGraphDef *mg, const char *const *
     return 1;
 }
 
-static tsd_code sm_select(ldr_saved_model *sm, const char *const *tags, int ntags,
-                          tsd_status *st)
+static tsd_code sm_select(ldr_saved_model *sm, const char *const *tags, int ntags, tsd_status *st)
 {
     static const char *const serve[] = {"serve"};
     if (!tags) {
@@ -258,9 +256,8 @@ static size_t sm_sort_unique(sm_keyed *k, size_t n)
     return out;
 }
 
-static tsd_code sm_tensor_info(const char *sig, const char *key,
-                               const Tensorflow__TensorInfo *ti, ldr_tensor_info *out,
-                               tsd_status *st)
+static tsd_code sm_tensor_info(const char *sig, const char *key, const Tensorflow__TensorInfo *ti,
+                               ldr_tensor_info *out, tsd_status *st)
 {
     memset(out, 0, sizeof *out);
     out->key = key;
@@ -425,8 +422,7 @@ static tsd_code sm_assets(ldr_saved_model *sm, tsd_status *st)
     if (!c)
         return TSD_OK;
     if (c->kind_case != TENSORFLOW__COLLECTION_DEF__KIND_ANY_LIST || !c->any_list)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "collection %s: expected an any_list",
-                       SM_ASSETS);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "collection %s: expected an any_list", SM_ASSETS);
     size_t n = c->any_list->n_value;
     sm->assets = calloc(n ? n : 1, sizeof *sm->assets);
     sm->asset_msgs = calloc(n ? n : 1, sizeof *sm->asset_msgs);
@@ -436,15 +432,14 @@ static tsd_code sm_assets(ldr_saved_model *sm, tsd_status *st)
         const Google__Protobuf__Any *any = c->any_list->value[i];
         const char *url = any ? sm_str(any->type_url) : "";
         if (!any || !sm_type_is_asset(url))
-            return tsd_err(st, TSD_INVALID_ARGUMENT,
-                           "collection %s entry %zu: type '%s' is not %s", SM_ASSETS, i, url,
-                           SM_ASSET_TYPE);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "collection %s entry %zu: type '%s' is not %s",
+                           SM_ASSETS, i, url, SM_ASSET_TYPE);
         Tensorflow__AssetFileDef *a =
             tensorflow__asset_file_def__unpack(NULL, any->value.len, any->value.data);
         if (!a)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
-                           "collection %s entry %zu: cannot decode %s (%zu bytes)", SM_ASSETS,
-                           i, SM_ASSET_TYPE, any->value.len);
+                           "collection %s entry %zu: cannot decode %s (%zu bytes)", SM_ASSETS, i,
+                           SM_ASSET_TYPE, any->value.len);
         sm->asset_msgs[sm->nasset_msgs++] = a;
         if (sm_add_asset(sm, i, a, st) != TSD_OK)
             return tsd_status_prefix(st, "collection %s", SM_ASSETS);
@@ -465,9 +460,8 @@ static tsd_code sm_init_op(ldr_saved_model *sm, tsd_status *st)
                 return sm->init_op ? TSD_OK : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "oom");
             }
         }
-        return tsd_err(st, TSD_FAILED_PRECONDITION,
-                       "signature %s: could not find output %s", SM_INIT_OP_SIG,
-                       SM_INIT_OP_SIG);
+        return tsd_err(st, TSD_FAILED_PRECONDITION, "signature %s: could not find output %s",
+                       SM_INIT_OP_SIG, SM_INIT_OP_SIG);
     }
     static const char *const colls[] = {SM_MAIN_OP, SM_LEGACY_INIT_OP};
     for (size_t i = 0; i < 2; i++) {
@@ -475,8 +469,7 @@ static tsd_code sm_init_op(ldr_saved_model *sm, tsd_status *st)
         if (!c)
             continue;
         if (c->kind_case != TENSORFLOW__COLLECTION_DEF__KIND_NODE_LIST || !c->node_list ||
-            c->node_list->n_value != 1 || !c->node_list->value[0] ||
-            !c->node_list->value[0][0])
+            c->node_list->n_value != 1 || !c->node_list->value[0] || !c->node_list->value[0][0])
             return tsd_err(st, TSD_FAILED_PRECONDITION,
                            "collection %s: expected exactly one init op node name", colls[i]);
         sm->init_op = sm_node_of(c->node_list->value[0]);
@@ -549,8 +542,8 @@ static tsd_code sm_build(ldr_saved_model *sm, const uint8_t *data, size_t len,
 }
 
 tsd_code ldr__saved_model_from_buffer(const char *dir, const char *source, const uint8_t *data,
-                                      size_t len, const char *const *tags, int ntags,
-                                      int with_vars, ldr_saved_model **out, tsd_status *st)
+                                      size_t len, const char *const *tags, int ntags, int with_vars,
+                                      ldr_saved_model **out, tsd_status *st)
 {
     *out = NULL;
     ldr_saved_model *sm = calloc(1, sizeof *sm);
@@ -585,8 +578,7 @@ tsd_code ldr_saved_model_open(const char *dir, const char *const *tags, int ntag
         return tsd_err(st, TSD_NOT_FOUND, "SavedModel directory '%s' does not exist",
                        dir ? dir : "(null)");
     if (!S_ISDIR(sb.st_mode))
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "SavedModel path '%s' is not a directory",
-                       dir);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "SavedModel path '%s' is not a directory", dir);
     size_t plen = strlen(dir) + sizeof "/saved_model.pbtxt";
     char *path = malloc(plen);
     if (!path)
@@ -600,8 +592,7 @@ tsd_code ldr_saved_model_open(const char *dir, const char *const *tags, int ntag
                          "export a binary saved_model.pb",
                          dir);
         else
-            rc = tsd_err(st, TSD_NOT_FOUND,
-                         "SavedModel not found in '%s': no saved_model.pb", dir);
+            rc = tsd_err(st, TSD_NOT_FOUND, "SavedModel not found in '%s': no saved_model.pb", dir);
         free(path);
         return rc;
     }
@@ -610,8 +601,7 @@ tsd_code ldr_saved_model_open(const char *dir, const char *const *tags, int ntag
     tsd_code rc = sm_read_file(path, &data, &len, st);
     if (rc == TSD_OK) {
         int with_vars = sm_file_exists(dir, "variables/variables.index");
-        rc = ldr__saved_model_from_buffer(dir, path, data, len, tags, ntags, with_vars, out,
-                                          st);
+        rc = ldr__saved_model_from_buffer(dir, path, data, len, tags, ntags, with_vars, out, st);
         free(data);
     }
     free(path);

@@ -26,8 +26,8 @@ const Tensorflow__MetaGraphDef *ldr__saved_model_meta_graph(const ldr_saved_mode
  * Variable bindings are computed when `with_vars` is nonzero.
  */
 tsd_code ldr__saved_model_from_buffer(const char *dir, const char *source, const uint8_t *data,
-                                      size_t len, const char *const *tags, int ntags,
-                                      int with_vars, ldr_saved_model **out, tsd_status *st);
+                                      size_t len, const char *const *tags, int ntags, int with_vars,
+                                      ldr_saved_model **out, tsd_status *st);
 
 /**
  * Interpret the saver's restore subgraph of mg (TF1 graph or TF2 restore
@@ -35,8 +35,8 @@ tsd_code ldr__saved_model_from_buffer(const char *dir, const char *source, const
  * All strings of *out are malloc'ed; free with ldr__varmap_free. A graph
  * without saver_def gives zero bindings.
  */
-tsd_code ldr__varmap_build(const Tensorflow__MetaGraphDef *mg, ldr_var_binding **out,
-                           size_t *n, tsd_status *st);
+tsd_code ldr__varmap_build(const Tensorflow__MetaGraphDef *mg, ldr_var_binding **out, size_t *n,
+                           tsd_status *st);
 
 /** Free bindings returned by ldr__varmap_build. */
 void ldr__varmap_free(ldr_var_binding *v, size_t n);

@@ -105,8 +105,7 @@ tsd_code ldr_slice_spec_parse(const char *s, ldr_slice_spec *out, tsd_status *st
 }
 
 /* Copy the sub-box of `full` selected by spec into out (already allocated). */
-static void copy_box(const eng_tensor *full, const ldr_slice_spec *sp, eng_tensor *out,
-                     size_t es)
+static void copy_box(const eng_tensor *full, const ldr_slice_spec *sp, eng_tensor *out, size_t es)
 {
     int r = full->rank;
     int64_t idx[ENG_MAX_RANK] = {0};

@@ -134,12 +134,12 @@ static tsd_code read_block(tbl_ctx *c, ldr__table_block *b, const char *what,
     size_t ulen = 0;
     if (snappy_uncompressed_length((const char *)raw, raw_len, &ulen) != SNAPPY_OK ||
         snappy_validate_compressed_buffer((const char *)raw, raw_len) != SNAPPY_OK)
-        return tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: corrupt Snappy data",
-                       name, what, (unsigned long long)b->offset);
+        return tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: corrupt Snappy data", name,
+                       what, (unsigned long long)b->offset);
     if (ulen > LDR_TABLE_MAX_BLOCK)
         return tsd_err(st, TSD_DATA_LOSS,
-                       "%s: %s block at offset %llu: Snappy length %zu exceeds the limit %zu",
-                       name, what, (unsigned long long)b->offset, ulen, LDR_TABLE_MAX_BLOCK);
+                       "%s: %s block at offset %llu: Snappy length %zu exceeds the limit %zu", name,
+                       what, (unsigned long long)b->offset, ulen, LDR_TABLE_MAX_BLOCK);
     uint8_t *buf = malloc(ulen ? ulen : 1);
     if (!buf)
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: out of memory", name);
@@ -147,8 +147,8 @@ static tsd_code read_block(tbl_ctx *c, ldr__table_block *b, const char *what,
     if (snappy_uncompress((const char *)raw, raw_len, (char *)buf, &got) != SNAPPY_OK ||
         got != ulen) {
         free(buf);
-        return tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: corrupt Snappy data",
-                       name, what, (unsigned long long)b->offset);
+        return tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: corrupt Snappy data", name,
+                       what, (unsigned long long)b->offset);
     }
     tsd_code rc = own_buffer(c, buf, st);
     if (rc != TSD_OK)
@@ -220,8 +220,8 @@ static tsd_code parse_block(tbl_ctx *c, ldr__table_block *b, size_t block, const
         int at_restart = next_restart < nr && eoff == b->restarts[next_restart];
         if (next_restart < nr && eoff > b->restarts[next_restart]) {
             rc = tsd_err(st, TSD_DATA_LOSS,
-                         "%s: %s block at offset %llu: restart point %u is not an entry",
-                         name, what, boff, b->restarts[next_restart]);
+                         "%s: %s block at offset %llu: restart point %u is not an entry", name,
+                         what, boff, b->restarts[next_restart]);
             break;
         }
         if (at_restart && shared != 0) {
@@ -236,8 +236,8 @@ static tsd_code parse_block(tbl_ctx *c, ldr__table_block *b, size_t block, const
         size_t klen = (size_t)shared + unshared;
         c->key_bytes += klen;
         if (c->key_bytes > LDR_TABLE_MAX_KEY_BYTES) {
-            rc = tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: keys too large",
-                         name, what, boff);
+            rc = tsd_err(st, TSD_DATA_LOSS, "%s: %s block at offset %llu: keys too large", name,
+                         what, boff);
             break;
         }
         if (klen + 1 > key_cap) {
@@ -370,15 +370,14 @@ static tsd_code read_footer(tbl_ctx *c, tsd_status *st)
     uint64_t magic = ldr__le64(f + 40);
     if (magic != LDR_TABLE_MAGIC)
         return tsd_err(st, TSD_DATA_LOSS,
-                       "%s: footer at offset %zu: bad magic 0x%016llx (not a table file)",
-                       t->name, c->file_len - LDR_TABLE_FOOTER_LEN, (unsigned long long)magic);
+                       "%s: footer at offset %zu: bad magic 0x%016llx (not a table file)", t->name,
+                       c->file_len - LDR_TABLE_FOOTER_LEN, (unsigned long long)magic);
     const uint8_t *p = f, *end = f + 40;
     if (ldr__get_varint64(&p, end, &t->metaindex.offset) ||
         ldr__get_varint64(&p, end, &t->metaindex.size) ||
-        ldr__get_varint64(&p, end, &t->index.offset) ||
-        ldr__get_varint64(&p, end, &t->index.size))
-        return tsd_err(st, TSD_DATA_LOSS, "%s: footer at offset %zu: bad block handles",
-                       t->name, c->file_len - LDR_TABLE_FOOTER_LEN);
+        ldr__get_varint64(&p, end, &t->index.offset) || ldr__get_varint64(&p, end, &t->index.size))
+        return tsd_err(st, TSD_DATA_LOSS, "%s: footer at offset %zu: bad block handles", t->name,
+                       c->file_len - LDR_TABLE_FOOTER_LEN);
     return TSD_OK;
 }
 

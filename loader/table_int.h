@@ -40,23 +40,23 @@ typedef struct ldr__table_block {
 
 /** One key/value entry of the table. */
 typedef struct ldr__table_entry {
-    char *key;            /* NUL-terminated copy; may hold NULs, use key_len */
+    char *key; /* NUL-terminated copy; may hold NULs, use key_len */
     size_t key_len;
     const uint8_t *value; /* into the caller's buffer or a decompressed block */
     size_t value_len;
-    size_t block;         /* index of the data block holding the entry */
+    size_t block; /* index of the data block holding the entry */
 } ldr__table_entry;
 
 /** A decoded table. Read-only after ldr__table_open_mem. */
 typedef struct ldr__table {
-    char *name;                /* file name used as error context */
+    char *name; /* file name used as error context */
     ldr__table_block metaindex;
     ldr__table_block index;
-    size_t nblocks;            /* data blocks, in index order */
+    size_t nblocks; /* data blocks, in index order */
     ldr__table_block *blocks;
-    size_t nentries;           /* entries, in strictly increasing key order */
+    size_t nentries; /* entries, in strictly increasing key order */
     ldr__table_entry *entries;
-    size_t nowned;             /* decompressed block buffers */
+    size_t nowned; /* decompressed block buffers */
     uint8_t **owned;
 } ldr__table;
 

@@ -22,9 +22,9 @@
 #define TFR_CHUNK ((size_t)1 << 20)
 
 struct ldr_tfrecord {
-    char *name;      /* path, for messages */
-    gzFile gz;       /* gzip input, or NULL */
-    FILE *plain;     /* uncompressed input, or NULL */
+    char *name;  /* path, for messages */
+    gzFile gz;   /* gzip input, or NULL */
+    FILE *plain; /* uncompressed input, or NULL */
     uint8_t *buf;
     size_t cap;
     uint64_t offset; /* (uncompressed) offset of the next record */
@@ -70,15 +70,14 @@ tsd_code ldr_tfrecord_open(const char *path, ldr_tfrecord **out, tsd_status *st)
     *out = NULL;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return tsd_err(st, errno == ENOENT ? TSD_NOT_FOUND : TSD_UNAVAILABLE,
-                       "%s: cannot open: %s", path, strerror(errno));
+        return tsd_err(st, errno == ENOENT ? TSD_NOT_FOUND : TSD_UNAVAILABLE, "%s: cannot open: %s",
+                       path, strerror(errno));
     /* Sniff: a plain file whose first length CRC checks out is plain even
      * if its first bytes happen to be 1f 8b. */
     uint8_t head[12];
     ssize_t h = pread(fd, head, sizeof head, 0);
     int gzip = h >= 2 && head[0] == 0x1f && head[1] == 0x8b;
-    if (gzip && h == 12 &&
-        ldr_crc32c_unmask(ldr__le32(head + 8)) == ldr_crc32c(head, 8))
+    if (gzip && h == 12 && ldr_crc32c_unmask(ldr__le32(head + 8)) == ldr_crc32c(head, 8))
         gzip = 0;
     ldr_tfrecord *r = calloc(1, sizeof *r);
     if (!r || !(r->name = strdup(path))) {
@@ -145,8 +144,7 @@ tsd_code ldr_tfrecord_next(ldr_tfrecord *r, const uint8_t **data, size_t *len, s
     *data = NULL;
     *len = 0;
     if (r->failed)
-        return tsd_err(st, TSD_DATA_LOSS, "%s: reader stopped after an earlier error",
-                       r->name);
+        return tsd_err(st, TSD_DATA_LOSS, "%s: reader stopped after an earlier error", r->name);
     if (max_len == 0)
         max_len = TFR_DEFAULT_MAX;
     unsigned long long at = (unsigned long long)r->offset;
@@ -164,8 +162,7 @@ tsd_code ldr_tfrecord_next(ldr_tfrecord *r, const uint8_t **data, size_t *len, s
     uint32_t lcrc = ldr__le32(hdr + 8);
     if (ldr_crc32c_unmask(lcrc) != ldr_crc32c(hdr, 8))
         return fail(r, tsd_err(st, TSD_DATA_LOSS,
-                               "%s: record at offset %llu: length checksum mismatch", r->name,
-                               at));
+                               "%s: record at offset %llu: length checksum mismatch", r->name, at));
     if (n > max_len)
         return fail(r, tsd_err(st, TSD_RESOURCE_EXHAUSTED,
                                "%s: record at offset %llu: length %llu exceeds the limit %zu",
@@ -188,8 +185,9 @@ tsd_code ldr_tfrecord_next(ldr_tfrecord *r, const uint8_t **data, size_t *len, s
     }
     uint32_t dcrc = ldr__le32(r->buf + n);
     if (ldr_crc32c_unmask(dcrc) != ldr_crc32c(r->buf, (size_t)n))
-        return fail(r, tsd_err(st, TSD_DATA_LOSS, "%s: record at offset %llu: data checksum "
-                                                  "mismatch",
+        return fail(r, tsd_err(st, TSD_DATA_LOSS,
+                               "%s: record at offset %llu: data checksum "
+                               "mismatch",
                                r->name, at));
     r->offset += 12 + total;
     *data = r->buf;

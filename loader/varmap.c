@@ -70,8 +70,8 @@ static uint64_t vm_hash(const char *s, size_t len)
     return h;
 }
 
-static tsd_code vm_graph_init(vm_graph *g, const char *what, Tensorflow__NodeDef **nodes,
-                              size_t n, tsd_status *st)
+static tsd_code vm_graph_init(vm_graph *g, const char *what, Tensorflow__NodeDef **nodes, size_t n,
+                              tsd_status *st)
 {
     memset(g, 0, sizeof *g);
     g->what = what;
@@ -82,8 +82,7 @@ static tsd_code vm_graph_init(vm_graph *g, const char *what, Tensorflow__NodeDef
         g->cap *= 2;
     g->slots = calloc(g->cap, sizeof *g->slots);
     if (!g->slots)
-        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: out of memory indexing %zu nodes", what,
-                       n);
+        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "%s: out of memory indexing %zu nodes", what, n);
     for (size_t i = 0; i < n; i++) {
         if (!nodes[i] || !nodes[i]->name)
             continue;
@@ -235,8 +234,7 @@ typedef struct vm_strs {
     const char *node;
 } vm_strs;
 
-static tsd_code vm_const_strings(const vm_graph *g, const char *in, vm_strs *out,
-                                 tsd_status *st)
+static tsd_code vm_const_strings(const vm_graph *g, const char *in, vm_strs *out, tsd_status *st)
 {
     vm_ref r;
     const Tensorflow__NodeDef *nd;
@@ -252,20 +250,20 @@ static tsd_code vm_const_strings(const vm_graph *g, const char *in, vm_strs *out
                        nd->name, nd->op ? nd->op : "");
     const Tensorflow__TensorProto *t = v->tensor;
     if (t->dtype != TENSORFLOW__DATA_TYPE__DT_STRING)
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s': dtype %d is not DT_STRING",
-                       nd->name, (int)t->dtype);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s': dtype %d is not DT_STRING", nd->name,
+                       (int)t->dtype);
     int64_t count = 1;
     if (t->tensor_shape) {
         if (t->tensor_shape->n_dim > 1)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s': rank %zu, expected 1",
-                           nd->name, t->tensor_shape->n_dim);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s': rank %zu, expected 1", nd->name,
+                           t->tensor_shape->n_dim);
         if (t->tensor_shape->n_dim == 1)
             count = t->tensor_shape->dim[0] ? t->tensor_shape->dim[0]->size : -1;
     }
     if (count < 0 || (size_t)count < t->n_string_val)
         return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "Const '%s': shape holds %lld elements but %zu values are stored",
-                       nd->name, (long long)count, t->n_string_val);
+                       "Const '%s': shape holds %lld elements but %zu values are stored", nd->name,
+                       (long long)count, t->n_string_val);
     out->vals = t->string_val;
     out->nvals = t->n_string_val;
     out->count = count;
@@ -283,8 +281,8 @@ static char *vm_strs_get(const vm_strs *s, int64_t i, tsd_status *st)
         len = b->len;
     }
     if (len && memchr(p, 0, len)) {
-        tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s' element %lld contains a NUL byte",
-                s->node, (long long)i);
+        tsd_err(st, TSD_INVALID_ARGUMENT, "Const '%s' element %lld contains a NUL byte", s->node,
+                (long long)i);
         return NULL;
     }
     char *d = malloc(len + 1);
@@ -402,8 +400,8 @@ static tsd_code vm_assign(vm_state *s, const vm_ctx *ctx, const Tensorflow__Node
     if (!key[0]) {
         free(key);
         free(slice);
-        return tsd_err(st, TSD_INVALID_ARGUMENT, "RestoreV2 '%s': empty tensor name %ld",
-                       rst->name, r.index);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "RestoreV2 '%s': empty tensor name %ld", rst->name,
+                       r.index);
     }
     return vm_add(s, var->name, key, slice, st);
 }
@@ -481,8 +479,8 @@ static tsd_code vm_call(vm_state *s, const vm_ctx *ctx, const Tensorflow__NodeDe
                        VM_MAX_CALL_DEPTH);
     s->work += f->n_node_def;
     if (s->work > VM_MAX_WORK)
-        return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "restore functions expand to more than %zu nodes", VM_MAX_WORK);
+        return tsd_err(st, TSD_INVALID_ARGUMENT, "restore functions expand to more than %zu nodes",
+                       VM_MAX_WORK);
     vm_graph fg;
     if (vm_graph_init(&fg, fname, f->node_def, f->n_node_def, st) != TSD_OK)
         return st ? st->code : TSD_RESOURCE_EXHAUSTED;
@@ -511,8 +509,7 @@ static tsd_code vm_node(vm_state *s, const vm_ctx *ctx, const Tensorflow__NodeDe
             rc = vm_call(s, ctx, nd, fname, st);
     }
     if (rc != TSD_OK)
-        tsd_status_prefix(st, "%s node '%s'", ctx->g->is_func ? ctx->g->what : "graph",
-                          nd->name);
+        tsd_status_prefix(st, "%s node '%s'", ctx->g->is_func ? ctx->g->what : "graph", nd->name);
     return rc;
 }
 
@@ -597,8 +594,8 @@ static tsd_code vm_unique(vm_state *s, tsd_status *st)
     return TSD_OK;
 }
 
-tsd_code ldr__varmap_build(const Tensorflow__MetaGraphDef *mg, ldr_var_binding **out,
-                           size_t *n, tsd_status *st)
+tsd_code ldr__varmap_build(const Tensorflow__MetaGraphDef *mg, ldr_var_binding **out, size_t *n,
+                           tsd_status *st)
 {
     *out = NULL;
     *n = 0;

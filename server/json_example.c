@@ -27,14 +27,21 @@ static const char *kind_name(kind k)
 static const char *jtype(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "Object";
-    case JSON_ARRAY: return "Array";
-    case JSON_STRING: return "String";
+    case JSON_OBJECT:
+        return "Object";
+    case JSON_ARRAY:
+        return "Array";
+    case JSON_STRING:
+        return "String";
     case JSON_INTEGER:
-    case JSON_REAL: return "Number";
-    case JSON_TRUE: return "True";
-    case JSON_FALSE: return "False";
-    default: return "Null";
+    case JSON_REAL:
+        return "Number";
+    case JSON_TRUE:
+        return "True";
+    case JSON_FALSE:
+        return "False";
+    default:
+        return "Null";
     }
 }
 
@@ -91,8 +98,7 @@ static tsd_code fill_feature(const char *name, json_t *v, Tensorflow__Feature *f
         kind ek = elem_kind(e);
         if (ek == K_NONE)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
-                           "Feature: %s has element with unexpected JSON type: %s", name,
-                           jtype(e));
+                           "Feature: %s has element with unexpected JSON type: %s", name, jtype(e));
         if (k != K_NONE && ek != k)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
                            "Unexpected element type in feature: %s expecting type: %s", name,
@@ -219,8 +225,7 @@ tsd_code srv_json_examples(json_t *root, const char *method, eng_tensor *out, ch
     json_t *ex = json_object_get(root, "examples");
     if (!ex)
         return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "When method is %s, key 'examples' is expected and was not found",
-                       method);
+                       "When method is %s, key 'examples' is expected and was not found", method);
     if (!json_is_array(ex))
         return tsd_err(st, TSD_INVALID_ARGUMENT, "Expecting 'examples' value to be an list/array");
     size_t n = json_array_size(ex);

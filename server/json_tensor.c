@@ -16,14 +16,21 @@
 static const char *json_type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "Object";
-    case JSON_ARRAY: return "Array";
-    case JSON_STRING: return "String";
+    case JSON_OBJECT:
+        return "Object";
+    case JSON_ARRAY:
+        return "Array";
+    case JSON_STRING:
+        return "String";
     case JSON_INTEGER:
-    case JSON_REAL: return "Number";
-    case JSON_TRUE: return "True";
-    case JSON_FALSE: return "False";
-    case JSON_NULL: return "Null";
+    case JSON_REAL:
+        return "Number";
+    case JSON_TRUE:
+        return "True";
+    case JSON_FALSE:
+        return "False";
+    case JSON_NULL:
+        return "Null";
     }
     return "Unknown";
 }
@@ -46,9 +53,8 @@ static tsd_code type_error(const json_t *v, eng_dtype dt, tsd_status *st)
 {
     char txt[300];
     value_text(v, txt, sizeof txt);
-    return tsd_err(st, TSD_INVALID_ARGUMENT,
-                   "JSON Value: %s Type: %s is not of expected type: %s", txt, json_type_name(v),
-                   eng_dtype_name(dt));
+    return tsd_err(st, TSD_INVALID_ARGUMENT, "JSON Value: %s Type: %s is not of expected type: %s",
+                   txt, json_type_name(v), eng_dtype_name(dt));
 }
 
 /* Shape of a nested list value from its first elements. */
@@ -197,12 +203,13 @@ static tsd_code fill(fill_ctx *fc, const json_t *v, const int64_t *dims, int ran
         return put_value(fc, v);
     }
     if (!json_is_array(v))
-        return tsd_err(fc->st, TSD_INVALID_ARGUMENT,
-                       "Expecting a list at level %d but got: %s", level, json_type_name(v));
+        return tsd_err(fc->st, TSD_INVALID_ARGUMENT, "Expecting a list at level %d but got: %s",
+                       level, json_type_name(v));
     if ((int64_t)json_array_size(v) != dims[level])
-        return tsd_err(fc->st, TSD_INVALID_ARGUMENT,
-                       "Encountered list at unexpected size: %zu at level: %d expected size: %" PRId64,
-                       json_array_size(v), level, dims[level]);
+        return tsd_err(
+            fc->st, TSD_INVALID_ARGUMENT,
+            "Encountered list at unexpected size: %zu at level: %d expected size: %" PRId64,
+            json_array_size(v), level, dims[level]);
     size_t i;
     json_t *e;
     json_array_foreach(v, i, e)
@@ -241,8 +248,8 @@ static tsd_code make_tensor(const json_t *v, json_t *const *rows, size_t nrows, 
     int64_t n = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] != 0 && n > lim->max_elements / dims[i])
-            return tsd_err(st, TSD_INVALID_ARGUMENT,
-                           "tensor has more than %" PRId64 " elements", lim->max_elements);
+            return tsd_err(st, TSD_INVALID_ARGUMENT, "tensor has more than %" PRId64 " elements",
+                           lim->max_elements);
         n *= dims[i];
     }
     c = eng_tensor_alloc(t, dt == ENG_DT_DOUBLE || dt == ENG_DT_FLOAT ? dt : dt, rank, dims, st);
@@ -353,8 +360,8 @@ static tsd_code row_format(json_t *inst, const char *const *keys, const eng_dtyp
             char want[512];
             size_t off = 0;
             for (size_t k = 0; k < nkeys && off < sizeof want; k++)
-                off += (size_t)snprintf(want + off, sizeof want - off, "%s%s", k ? "," : "",
-                                        keys[k]);
+                off +=
+                    (size_t)snprintf(want + off, sizeof want - off, "%s%s", k ? "," : "", keys[k]);
             c = tsd_err(st, TSD_INVALID_ARGUMENT,
                         "Failed to process element: %zu of 'instances' list. JSON object: keys "
                         "must be equal to: %s",
@@ -454,17 +461,39 @@ tsd_code srv_json_predict_inputs(json_t *root, const char *const *keys, const en
 static tsd_code put_element(srv_buf *b, const eng_tensor *t, size_t i, int as_b64, tsd_status *st)
 {
     switch (t->dtype) {
-    case ENG_DT_FLOAT: srv_json_float(b, ((const float *)t->data)[i]); break;
-    case ENG_DT_DOUBLE: srv_json_double(b, ((const double *)t->data)[i]); break;
-    case ENG_DT_INT32: srv_buf_printf(b, "%" PRId32, ((const int32_t *)t->data)[i]); break;
-    case ENG_DT_INT16: srv_buf_printf(b, "%d", ((const int16_t *)t->data)[i]); break;
-    case ENG_DT_INT8: srv_buf_printf(b, "%d", ((const int8_t *)t->data)[i]); break;
-    case ENG_DT_UINT8: srv_buf_printf(b, "%u", ((const uint8_t *)t->data)[i]); break;
-    case ENG_DT_UINT16: srv_buf_printf(b, "%u", ((const uint16_t *)t->data)[i]); break;
-    case ENG_DT_UINT32: srv_buf_printf(b, "%" PRIu32, ((const uint32_t *)t->data)[i]); break;
-    case ENG_DT_INT64: srv_buf_printf(b, "%" PRId64, ((const int64_t *)t->data)[i]); break;
-    case ENG_DT_UINT64: srv_buf_printf(b, "%" PRIu64, ((const uint64_t *)t->data)[i]); break;
-    case ENG_DT_BOOL: srv_buf_puts(b, ((const uint8_t *)t->data)[i] ? "true" : "false"); break;
+    case ENG_DT_FLOAT:
+        srv_json_float(b, ((const float *)t->data)[i]);
+        break;
+    case ENG_DT_DOUBLE:
+        srv_json_double(b, ((const double *)t->data)[i]);
+        break;
+    case ENG_DT_INT32:
+        srv_buf_printf(b, "%" PRId32, ((const int32_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT16:
+        srv_buf_printf(b, "%d", ((const int16_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT8:
+        srv_buf_printf(b, "%d", ((const int8_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT8:
+        srv_buf_printf(b, "%u", ((const uint8_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT16:
+        srv_buf_printf(b, "%u", ((const uint16_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT32:
+        srv_buf_printf(b, "%" PRIu32, ((const uint32_t *)t->data)[i]);
+        break;
+    case ENG_DT_INT64:
+        srv_buf_printf(b, "%" PRId64, ((const int64_t *)t->data)[i]);
+        break;
+    case ENG_DT_UINT64:
+        srv_buf_printf(b, "%" PRIu64, ((const uint64_t *)t->data)[i]);
+        break;
+    case ENG_DT_BOOL:
+        srv_buf_puts(b, ((const uint8_t *)t->data)[i] ? "true" : "false");
+        break;
     case ENG_DT_STRING: {
         const eng_str *s = &((const eng_str *)t->data)[i];
         if (as_b64)

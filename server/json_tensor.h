@@ -23,9 +23,9 @@ typedef struct srv_json_limits {
 /** Tensors decoded from one request; free with srv_json_inputs_free. */
 typedef struct srv_json_inputs {
     size_t n;
-    const char **names;   /* borrowed from the JSON document / signature */
-    eng_tensor *tensors;  /* each owns its data (eng_tensor_alloc) */
-    int row_format;       /* 1 = "instances", 0 = "inputs" */
+    const char **names;  /* borrowed from the JSON document / signature */
+    eng_tensor *tensors; /* each owns its data (eng_tensor_alloc) */
+    int row_format;      /* 1 = "instances", 0 = "inputs" */
 } srv_json_inputs;
 
 /**

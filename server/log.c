@@ -88,7 +88,8 @@ void srv_log_request(const char *entry, const char *model, long long version, co
 {
     if (g_sample <= 0 || next_uniform() >= g_sample)
         return;
-    srv_log(SRV_LOG_INFO, "request entrypoint=%s model=%s version=%lld api=%s status=%s latency_us=%.0f",
-            entry, model ? model : "-", version, api ? api : "-", tsd_code_name((tsd_code)code),
+    srv_log(SRV_LOG_INFO,
+            "request entrypoint=%s model=%s version=%lld api=%s status=%s latency_us=%.0f", entry,
+            model ? model : "-", version, api ? api : "-", tsd_code_name((tsd_code)code),
             latency_us);
 }

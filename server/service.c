@@ -15,18 +15,17 @@ tsd_code srv_resolve(srv_manager *mgr, const srv_spec *spec, srv_resolved *r, ts
     memset(r, 0, sizeof *r);
     if (!spec->name || !*spec->name)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "ModelSpec has no name specified.");
-    tsd_code c = srv_manager_acquire(mgr, spec->name, spec->has_version, spec->version,
-                                     spec->label, &r->handle, st);
+    tsd_code c = srv_manager_acquire(mgr, spec->name, spec->has_version, spec->version, spec->label,
+                                     &r->handle, st);
     if (c)
         return c;
-    const char *key = spec->signature_name && *spec->signature_name ? spec->signature_name
-                                                                     : DEFAULT_SIGNATURE;
+    const char *key =
+        spec->signature_name && *spec->signature_name ? spec->signature_name : DEFAULT_SIGNATURE;
     const ldr_saved_model *sm = ldr_model_saved_model(r->handle.model);
     r->sig = ldr_saved_model_find_signature(sm, key);
     if (!r->sig) {
         srv_resolved_release(r);
-        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.",
-                       key);
+        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.", key);
     }
     r->sig_name = r->sig->key;
     r->batcher = r->handle.batching ? srv_manager_batcher(mgr) : NULL;
@@ -34,8 +33,7 @@ tsd_code srv_resolve(srv_manager *mgr, const srv_spec *spec, srv_resolved *r, ts
     r->plan = ldr_model_plan(r->handle.model, r->sig->key, &pst);
     if (!r->plan) {
         srv_resolved_release(r);
-        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.",
-                       key);
+        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.", key);
     }
     return TSD_OK;
 }
@@ -85,8 +83,8 @@ static tsd_code input_mismatch(const srv_resolved *r, const char *const *names, 
         so += (size_t)snprintf(sent + so, so < sizeof sent ? sizeof sent - so : 0, "%s%s",
                                i ? "," : "", names[i]);
         if (srv_input_index(r, names[i]) < 0)
-            eo += (size_t)snprintf(extra + eo, eo < sizeof extra ? sizeof extra - eo : 0,
-                                   "%s%s", eo > 1 ? "," : "", names[i]);
+            eo += (size_t)snprintf(extra + eo, eo < sizeof extra ? sizeof extra - eo : 0, "%s%s",
+                                   eo > 1 ? "," : "", names[i]);
     }
     for (size_t k = 0; k < r->sig->ninputs; k++) {
         int found = 0;
@@ -270,7 +268,8 @@ tsd_code srv_run_regress(const srv_resolved *r, eng_call *call, const eng_tensor
     if (t->dtype != ENG_DT_FLOAT)
         return tsd_err(st, TSD_INVALID_ARGUMENT, "Expected output Tensor of DT_FLOAT. Got: %s",
                        eng_dtype_name(t->dtype));
-    if (!((t->rank == 1 && t->dims[0] == b) || (t->rank == 2 && t->dims[0] == b && t->dims[1] == 1)))
+    if (!((t->rank == 1 && t->dims[0] == b) ||
+          (t->rank == 2 && t->dims[0] == b && t->dims[1] == 1)))
         return tsd_err(st, TSD_INVALID_ARGUMENT,
                        "Expected output Tensor shape to be either [batch_size] or [batch_size, "
                        "1] but got rank %d",

@@ -68,7 +68,7 @@ tsd_code srv_run_predict(const srv_resolved *r, eng_call *call, const char *cons
 /** One classification: labels (may be NULL = no classes output) and scores. */
 typedef struct srv_classifications {
     size_t nexamples;
-    size_t nclasses;      /* per example */
+    size_t nclasses;       /* per example */
     const eng_str *labels; /* [nexamples * nclasses] or NULL */
     const float *scores;   /* [nexamples * nclasses] or NULL */
 } srv_classifications;

@@ -24,14 +24,12 @@ static tsd_code resolve_local(ldr_model *lm, const Tensorflow__Serving__ModelSpe
                               srv_resolved *r, tsd_status *st)
 {
     memset(r, 0, sizeof *r);
-    const char *key = spec && spec->signature_name && *spec->signature_name
-                          ? spec->signature_name
-                          : "serving_default";
+    const char *key = spec && spec->signature_name && *spec->signature_name ? spec->signature_name
+                                                                            : "serving_default";
     r->handle.model = lm;
     r->sig = ldr_saved_model_find_signature(ldr_model_saved_model(lm), key);
     if (!r->sig)
-        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.",
-                       key);
+        return tsd_err(st, TSD_FAILED_PRECONDITION, "Serving signature key \"%s\" not found.", key);
     r->sig_name = r->sig->key;
     r->plan = ldr_model_plan(lm, key, st);
     return r->plan ? TSD_OK : st->code;
@@ -70,8 +68,7 @@ static tsd_code replay_predict(ldr_model *lm, eng_call *call,
 
 static tsd_code replay_examples(ldr_model *lm, eng_call *call,
                                 const Tensorflow__Serving__ModelSpec *spec,
-                                const Tensorflow__Serving__Input *in, int classify,
-                                tsd_status *st)
+                                const Tensorflow__Serving__Input *in, int classify, tsd_status *st)
 {
     srv_resolved r;
     tsd_code c = resolve_local(lm, spec, &r, st);
@@ -115,7 +112,8 @@ static tsd_code replay(ldr_model *lm, eng_call *call, const Tensorflow__Serving_
     case TENSORFLOW__SERVING__PREDICTION_LOG__LOG_TYPE_MULTI_INFERENCE_LOG: {
         const Tensorflow__Serving__MultiInferenceRequest *mr = pl->multi_inference_log->request;
         if (!mr)
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "warmup multi_inference_log without a request");
+            return tsd_err(st, TSD_INVALID_ARGUMENT,
+                           "warmup multi_inference_log without a request");
         for (size_t i = 0; i < mr->n_tasks; i++) {
             const char *mn = mr->tasks[i]->method_name;
             int classify = mn && strcmp(mn, "tensorflow/serving/classify") == 0;
@@ -123,8 +121,8 @@ static tsd_code replay(ldr_model *lm, eng_call *call, const Tensorflow__Serving_
             if (!classify && !regress)
                 return tsd_err(st, TSD_UNIMPLEMENTED, "Unsupported signature method_name: %s",
                                mn ? mn : "");
-            tsd_code c = replay_examples(lm, call, mr->tasks[i]->model_spec, mr->input, classify,
-                                         st);
+            tsd_code c =
+                replay_examples(lm, call, mr->tasks[i]->model_spec, mr->input, classify, st);
             if (c)
                 return c;
         }

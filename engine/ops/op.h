@@ -28,9 +28,9 @@
 
 /* Flags of an op. */
 enum {
-    ENG_OP_STATEFUL = 1 << 0, /* never constant-folded or deduplicated */
-    ENG_OP_ALIAS0 = 1 << 1,   /* output 0 may share input 0's buffer */
-    ENG_OP_NO_FOLD = 1 << 2,  /* not folded even with constant inputs */
+    ENG_OP_STATEFUL = 1 << 0,   /* never constant-folded or deduplicated */
+    ENG_OP_ALIAS0 = 1 << 1,     /* output 0 may share input 0's buffer */
+    ENG_OP_NO_FOLD = 1 << 2,    /* not folded even with constant inputs */
     ENG_OP_SHAPE_ONLY = 1 << 3, /* compute reads only input dtypes and shapes (Shape, Rank,
                                    Size): folded whenever the input shapes are fully known */
 };
@@ -49,10 +49,10 @@ typedef struct eng_infer_ctx {
     const eng_node *node;
     int ninputs;
     const eng_value_info *inputs;
-    int noutputs;               /* set by infer */
-    eng_value_info *outputs;    /* array with room for max_outputs entries */
-    int max_outputs;            /* if infer needs more, set noutputs and return TSD_OK;
-                                   the engine grows the array and calls again */
+    int noutputs;            /* set by infer */
+    eng_value_info *outputs; /* array with room for max_outputs entries */
+    int max_outputs;         /* if infer needs more, set noutputs and return TSD_OK;
+                                the engine grows the array and calls again */
     tsd_status *st;
 } eng_infer_ctx;
 
@@ -62,12 +62,12 @@ typedef struct eng_kctx eng_kctx;
 struct eng_kctx {
     const eng_node *node;
     int ninputs;
-    const eng_tensor *inputs;   /* concrete inputs */
+    const eng_tensor *inputs; /* concrete inputs */
     int noutputs;
-    eng_tensor *outputs;        /* filled via eng_kctx_output / eng_kctx_forward */
-    const void *op_state;       /* from prepare (may be NULL) */
-    eng_session *sess;          /* for state ops */
-    void *impl;                 /* engine-private: the call, allocator */
+    eng_tensor *outputs;  /* filled via eng_kctx_output / eng_kctx_forward */
+    const void *op_state; /* from prepare (may be NULL) */
+    eng_session *sess;    /* for state ops */
+    void *impl;           /* engine-private: the call, allocator */
     tsd_status *st;
 };
 
@@ -122,11 +122,11 @@ tsd_code eng_grad_set(eng_grad_ctx *gc, int i, const char *tensor);
 
 /** Description of one op. */
 typedef struct eng_op_def {
-    const char *name;                            /* TensorFlow op type */
-    tsd_code (*infer)(eng_infer_ctx *ic);        /* required */
-    tsd_code (*compute)(eng_kctx *ctx);          /* required */
-    tsd_code (*prepare)(eng_prep_ctx *pc);       /* optional */
-    tsd_code (*grad)(struct eng_grad_ctx *gc);   /* unused: gradients are ops/grads.c's table */
+    const char *name;                          /* TensorFlow op type */
+    tsd_code (*infer)(eng_infer_ctx *ic);      /* required */
+    tsd_code (*compute)(eng_kctx *ctx);        /* required */
+    tsd_code (*prepare)(eng_prep_ctx *pc);     /* optional */
+    tsd_code (*grad)(struct eng_grad_ctx *gc); /* unused: gradients are ops/grads.c's table */
     unsigned flags;
 } eng_op_def;
 

@@ -94,8 +94,8 @@ static int msg_len(size_t n)
 }
 
 /* A list attr of types; absent = empty. Fails when present with another kind. */
-static tsd_code list_types(const eng_node *n, const char *name, const eng_dtype **out,
-                           int *count, tsd_status *st)
+static tsd_code list_types(const eng_node *n, const char *name, const eng_dtype **out, int *count,
+                           tsd_status *st)
 {
     const eng_attr *a = eng_node_attr(n, name);
     *out = NULL;
@@ -149,12 +149,16 @@ static tsd_code spec_read(const eng_node *n, int v2, int ninputs, pe_spec *s, ts
                        nsplits);
     for (int i = 0; i < s->ns; i++)
         if (!parse_dtype_ok(s->sparse_types[i]))
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "sparse_types[%d] is %s, not float, int64 "
-                           "or string", i, eng_dtype_name(s->sparse_types[i]));
+            return tsd_err(st, TSD_INVALID_ARGUMENT,
+                           "sparse_types[%d] is %s, not float, int64 "
+                           "or string",
+                           i, eng_dtype_name(s->sparse_types[i]));
     for (int i = 0; i < s->nd; i++)
         if (!parse_dtype_ok(s->dense_types[i]))
-            return tsd_err(st, TSD_INVALID_ARGUMENT, "Tdense[%d] is %s, not float, int64 or "
-                           "string", i, eng_dtype_name(s->dense_types[i]));
+            return tsd_err(st, TSD_INVALID_ARGUMENT,
+                           "Tdense[%d] is %s, not float, int64 or "
+                           "string",
+                           i, eng_dtype_name(s->dense_types[i]));
     for (int i = 0; i < s->nr; i++) {
         if (!parse_dtype_ok(s->ragged_types[i]))
             return tsd_err(st, TSD_INVALID_ARGUMENT, "ragged_value_types[%d] is %s", i,
@@ -257,7 +261,7 @@ typedef struct pe_run {
     int nkeys;
     int64_t *dense_elems; /* per dense key: elements per example */
     eng_tensor **dense_out;
-    pe_hit *hits;         /* [batch][ns + nr] */
+    pe_hit *hits; /* [batch][ns + nr] */
 } pe_run;
 
 /* Fetch a string key input: V1 has one scalar per key, V2 one vector per role. */
@@ -278,8 +282,7 @@ static tsd_code collect_keys(pe_run *r)
             const eng_tensor *t = &ctx->inputs[2 + role];
             if (t->dtype != ENG_DT_STRING || t->rank != 1 || t->dims[0] != counts[role])
                 return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                               "%s must be a string vector of %d keys", what[role],
-                               counts[role]);
+                               "%s must be a string vector of %d keys", what[role], counts[role]);
             for (int i = 0; i < counts[role]; i++) {
                 r->index[k].key = ((const eng_str *)t->data)[i];
                 r->index[k].role = role;
@@ -289,10 +292,9 @@ static tsd_code collect_keys(pe_run *r)
             int base = role == PE_SPARSE ? 2 : 2 + s->ns;
             for (int i = 0; i < counts[role]; i++) {
                 const eng_tensor *t = &ctx->inputs[base + i];
-                if (t->dtype != ENG_DT_STRING || eng_tensor_num_elements(t) != 1 ||
-                    t->rank != 0)
-                    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                                   "%s[%d] must be a scalar string", what[role], i);
+                if (t->dtype != ENG_DT_STRING || eng_tensor_num_elements(t) != 1 || t->rank != 0)
+                    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "%s[%d] must be a scalar string",
+                                   what[role], i);
                 r->index[k].key = ((const eng_str *)t->data)[0];
                 r->index[k].role = role;
                 r->index[k++].idx = i;
@@ -338,13 +340,13 @@ static tsd_code setup_dense(pe_run *r)
                 if (k == 0)
                     return tsd_err(ctx->st, TSD_UNIMPLEMENTED,
                                    "dense_shapes[%d] = %s: variable-length dense features "
-                                   "(FixedLenSequenceFeature) are not supported", d, buf);
+                                   "(FixedLenSequenceFeature) are not supported",
+                                   d, buf);
                 return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                                "dense_shapes[%d] = %s has an unknown inner dimension", d, buf);
             }
             if (ds->dims[k] > 0 && elems > ENG_MAX_ELEMENTS / ds->dims[k])
-                return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "dense_shapes[%d] is too large",
-                               d);
+                return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "dense_shapes[%d] is too large", d);
             elems *= ds->dims[k];
             dims[k + 1] = ds->dims[k];
         }
@@ -362,8 +364,8 @@ static tsd_code setup_dense(pe_run *r)
                            "dense_defaults[%d] has %lld elements but dense_shapes[%d] is %s", d,
                            (long long)ndef, d, buf);
         }
-        r->dense_out[d] = eng_kctx_output(ctx, 3 * s->ns + d, s->dense_types[d], ds->rank + 1,
-                                          dims);
+        r->dense_out[d] =
+            eng_kctx_output(ctx, 3 * s->ns + d, s->dense_types[d], ds->rank + 1, dims);
         if (!r->dense_out[d])
             return ctx->st->code;
     }
@@ -423,20 +425,22 @@ static tsd_code fill_dense(pe_run *r, int64_t b, int d, const eng_ex_list *l, in
         if (eng_tensor_num_elements(def) == 0)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Name: %.*s, Feature: %.*s (data type: %s) is required but could "
-                           "not be found.", msg_len(name.len), name.ptr, msg_len(key.len),
-                           key.ptr, eng_dtype_name(dt));
+                           "not be found.",
+                           msg_len(name.len), name.ptr, msg_len(key.len), key.ptr,
+                           eng_dtype_name(dt));
         if (elems > 0)
             memcpy(out, def->data, (size_t)elems * esz);
         return dt == ENG_DT_STRING ? own_strings(ctx, (eng_str *)out, (size_t)elems) : TSD_OK;
     }
-    eng_ex_kind want = dt == ENG_DT_FLOAT ? ENG_EX_FLOAT
-                       : dt == ENG_DT_INT64 ? ENG_EX_INT64 : ENG_EX_BYTES;
+    eng_ex_kind want = dt == ENG_DT_FLOAT   ? ENG_EX_FLOAT
+                       : dt == ENG_DT_INT64 ? ENG_EX_INT64
+                                            : ENG_EX_BYTES;
     if (l->kind != want)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Name: %.*s, Key: %.*s, Index: %lld.  Data types don't match. Data "
-                       "type: %s but expected type: %s", msg_len(name.len), name.ptr,
-                       msg_len(key.len), key.ptr, (long long)b, eng_ex_kind_name(l->kind),
-                       eng_dtype_name(dt));
+                       "type: %s but expected type: %s",
+                       msg_len(name.len), name.ptr, msg_len(key.len), key.ptr, (long long)b,
+                       eng_ex_kind_name(l->kind), eng_dtype_name(dt));
     size_t count = 0;
     tsd_status sub = TSD_STATUS_INIT;
     if (eng_ex_values(l, out, (size_t)elems, &count, &sub) != TSD_OK)
@@ -449,16 +453,16 @@ static tsd_code fill_dense(pe_run *r, int64_t b, int d, const eng_ex_list *l, in
         shape_debug(&r->s.dense_shapes[d], buf, sizeof buf);
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Name: %.*s, Key: %.*s, Index: %lld.  Number of %s values != expected.  "
-                       "Values size: %zu but output shape: %s", msg_len(name.len), name.ptr,
-                       msg_len(key.len), key.ptr, (long long)b,
+                       "Values size: %zu but output shape: %s",
+                       msg_len(name.len), name.ptr, msg_len(key.len), key.ptr, (long long)b,
                        dt == ENG_DT_STRING ? "bytes" : eng_dtype_name(dt), count, buf);
     }
     return dt == ENG_DT_STRING ? own_strings(ctx, (eng_str *)out, count) : TSD_OK;
 }
 
 /* Record (and validate) the Feature of sparse/ragged slot `slot` of example b. */
-static tsd_code note_varlen(pe_run *r, int64_t b, int slot, eng_dtype dt,
-                            const eng_ex_entry *e, int found, eng_str name, eng_str key)
+static tsd_code note_varlen(pe_run *r, int64_t b, int slot, eng_dtype dt, const eng_ex_entry *e,
+                            int found, eng_str name, eng_str key)
 {
     eng_kctx *ctx = r->ctx;
     pe_hit *h = &r->hits[b * (r->s.ns + r->s.nr) + slot];
@@ -470,22 +474,22 @@ static tsd_code note_varlen(pe_run *r, int64_t b, int slot, eng_dtype dt,
         goto bad;
     if (h->list.kind == ENG_EX_NONE)
         return TSD_OK;
-    eng_ex_kind want = dt == ENG_DT_FLOAT ? ENG_EX_FLOAT
-                       : dt == ENG_DT_INT64 ? ENG_EX_INT64 : ENG_EX_BYTES;
+    eng_ex_kind want = dt == ENG_DT_FLOAT   ? ENG_EX_FLOAT
+                       : dt == ENG_DT_INT64 ? ENG_EX_INT64
+                                            : ENG_EX_BYTES;
     if (h->list.kind != want)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Name: %.*s, Key: %.*s, Index: %lld.  Data types don't match. Expected "
-                       "type: %s, Actual type: %s", msg_len(name.len), name.ptr,
-                       msg_len(key.len), key.ptr, (long long)b, eng_dtype_name(dt),
-                       eng_ex_kind_name(h->list.kind));
+                       "type: %s, Actual type: %s",
+                       msg_len(name.len), name.ptr, msg_len(key.len), key.ptr, (long long)b,
+                       eng_dtype_name(dt), eng_ex_kind_name(h->list.kind));
     if (eng_ex_values(&h->list, NULL, 0, &h->count, &sub) != TSD_OK)
         goto bad;
     return TSD_OK;
 bad:
     return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                    "Name: %.*s, Key: %.*s, Index: %lld.  Can't parse serialized Example: %s",
-                   msg_len(name.len), name.ptr, msg_len(key.len), key.ptr, (long long)b,
-                   sub.msg);
+                   msg_len(name.len), name.ptr, msg_len(key.len), key.ptr, (long long)b, sub.msg);
 }
 
 /* Pass 1: walk every example; fill dense outputs, record sparse/ragged hits. */
@@ -524,8 +528,8 @@ static tsd_code scan_examples(pe_run *r)
                 rc = fill_dense(r, b, pk->idx, &w.dense[k], w.found[k], name, pk->key);
             } else {
                 int slot = pk->role == PE_SPARSE ? pk->idx : r->s.ns + pk->idx;
-                eng_dtype dt = pk->role == PE_SPARSE ? r->s.sparse_types[pk->idx]
-                                                     : r->s.ragged_types[pk->idx];
+                eng_dtype dt =
+                    pk->role == PE_SPARSE ? r->s.sparse_types[pk->idx] : r->s.ragged_types[pk->idx];
                 rc = note_varlen(r, b, slot, dt, &w.last[k], w.found[k], name, pk->key);
             }
             if (rc != TSD_OK)
@@ -568,8 +572,7 @@ static tsd_code emit_sparse(pe_run *r, int s)
         if (c > maxc)
             maxc = c;
         if (total > ENG_MAX_ELEMENTS)
-            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "too many values for sparse key %d",
-                           s);
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "too many values for sparse key %d", s);
     }
     int64_t idims[2] = {total, 2};
     int64_t sdims[1] = {2};
@@ -631,19 +634,18 @@ static tsd_code pe_compute(eng_kctx *ctx, int v2)
     const eng_tensor *ser = &ctx->inputs[0];
     if (ser->dtype != ENG_DT_STRING || ser->rank != 1)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                       "Expected serialized to be a vector of strings, got rank %d %s",
-                       ser->rank, eng_dtype_name(ser->dtype));
+                       "Expected serialized to be a vector of strings, got rank %d %s", ser->rank,
+                       eng_dtype_name(ser->dtype));
     r.batch = ser->dims[0];
     r.ser = ser->data;
     r.names = &ctx->inputs[1];
     int64_t nnames = eng_tensor_num_elements(r.names);
-    if (r.names->dtype != ENG_DT_STRING || r.names->rank > 1 ||
-        (nnames != 0 && nnames != r.batch))
+    if (r.names->dtype != ENG_DT_STRING || r.names->rank > 1 || (nnames != 0 && nnames != r.batch))
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Expected len(names) == 0 or len(names) == len(serialized) = %lld, got "
-                       "%lld names", (long long)r.batch, (long long)nnames);
-    if (collect_keys(&r) != TSD_OK || setup_dense(&r) != TSD_OK ||
-        scan_examples(&r) != TSD_OK)
+                       "%lld names",
+                       (long long)r.batch, (long long)nnames);
+    if (collect_keys(&r) != TSD_OK || setup_dense(&r) != TSD_OK || scan_examples(&r) != TSD_OK)
         return ctx->st->code;
     for (int s = 0; s < r.s.ns; s++)
         if (emit_sparse(&r, s) != TSD_OK)

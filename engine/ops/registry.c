@@ -11,8 +11,8 @@
 
 /* The family tables, each terminated by an entry with name == NULL. */
 static const eng_op_def *const families[] = {
-    eng_ops_math, eng_ops_nn, eng_ops_array, eng_ops_sparse,
-    eng_ops_string, eng_ops_parse, eng_ops_state, eng_ops_train, eng_ops_grad,
+    eng_ops_math,  eng_ops_nn,    eng_ops_array, eng_ops_sparse, eng_ops_string,
+    eng_ops_parse, eng_ops_state, eng_ops_train, eng_ops_grad,
 };
 
 static const eng_op_def **sorted;

@@ -15,8 +15,7 @@
 
 int64_t eng__sp_int_at(const eng_tensor *t, int64_t i)
 {
-    return t->dtype == ENG_DT_INT64 ? ((const int64_t *)t->data)[i]
-                                    : ((const int32_t *)t->data)[i];
+    return t->dtype == ENG_DT_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
 }
 
 static const char *shp(const eng_tensor *t, char *buf)
@@ -91,11 +90,13 @@ static tsd_code fill_empty_compute(eng_kctx *ctx)
     if (val->dims[0] != n)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "The length of `values` (%" PRId64 ") must match the first dimension of "
-                       "`indices` (%" PRId64 ").", val->dims[0], n);
+                       "`indices` (%" PRId64 ").",
+                       val->dims[0], n);
     if (dsh->dims[0] != rank)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "The length of `dense_shape` (%" PRId64 ") must match the second "
-                       "dimension of `indices` (%" PRId64 ").", dsh->dims[0], rank);
+                       "dimension of `indices` (%" PRId64 ").",
+                       dsh->dims[0], rank);
     if (rank < 1)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "indices %s must have at least one column",
                        shp(ind, b2));
@@ -106,7 +107,8 @@ static tsd_code fill_empty_compute(eng_kctx *ctx)
     if (rows == 0 && n > 0)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Received SparseTensor with dense_shape[0] = 0 but indices.shape[0] = "
-                       "%" PRId64, n);
+                       "%" PRId64,
+                       n);
     const int64_t *idx = ind->data;
     eng_tensor *empty = eng_kctx_output(ctx, 2, ENG_DT_BOOL, 1, &rows);
     eng_tensor *rev = eng_kctx_output(ctx, 3, ENG_DT_INT64, 1, &n);
@@ -200,14 +202,14 @@ static tsd_code reshape_compute(eng_kctx *ctx)
     int64_t n = ind->dims[0], rin = ish->dims[0], rout = nsh->dims[0];
     if (ind->dims[1] != rin)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                       "Input rank (%" PRId64 ") and indices dimension (%" PRId64
-                       ") must match", rin, ind->dims[1]);
+                       "Input rank (%" PRId64 ") and indices dimension (%" PRId64 ") must match",
+                       rin, ind->dims[1]);
     const int64_t *in_dims = ish->data, *req = nsh->data;
     int64_t dense = 1;
     for (int64_t k = 0; k < rin; k++) {
         if (in_dims[k] < 0)
-            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "input_shape[%" PRId64 "] = %" PRId64
-                           " is negative", k, in_dims[k]);
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                           "input_shape[%" PRId64 "] = %" PRId64 " is negative", k, in_dims[k]);
         if (in_dims[k] > 0 && dense > INT64_MAX / in_dims[k])
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "input_shape %s overflows int64",
                            shp(ish, b1));
@@ -224,7 +226,8 @@ static tsd_code reshape_compute(eng_kctx *ctx)
             if (unknown != -1)
                 return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                                "only one output dimension may be -1, not both %" PRId64
-                               " and %" PRId64, unknown, k);
+                               " and %" PRId64,
+                               unknown, k);
             unknown = k;
         } else if (d < 0) {
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
@@ -245,15 +248,16 @@ static tsd_code reshape_compute(eng_kctx *ctx)
         if (dense % product != 0)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Input to reshape is a SparseTensor with %" PRId64 " dense values, "
-                           "but the requested shape requires a multiple of %" PRId64, dense,
-                           product);
+                           "but the requested shape requires a multiple of %" PRId64,
+                           dense, product);
         out_dims[unknown] = dense / product;
         product = dense;
     }
     if (product != dense)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Input to reshape is a tensor with %" PRId64 " dense values, but the "
-                       "requested shape has %" PRId64, dense, product);
+                       "requested shape has %" PRId64,
+                       dense, product);
     int64_t odims[2] = {n, rout};
     eng_tensor *oind = eng_kctx_output(ctx, 0, ENG_DT_INT64, 2, odims);
     if (!oind)
@@ -267,8 +271,8 @@ static tsd_code reshape_compute(eng_kctx *ctx)
             if (v < 0 || v >= in_dims[k])
                 return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                                "indices[%" PRId64 "][%" PRId64 "] = %" PRId64
-                               " is out of bounds for input shape %s", i, k, v,
-                               shp(ish, b2));
+                               " is out of bounds for input shape %s",
+                               i, k, v, shp(ish, b2));
             lin = lin * in_dims[k] + v;
         }
         for (int64_t k = rout - 1; k >= 0; k--) {
@@ -296,8 +300,7 @@ static tsd_code to_dense_infer(eng_infer_ctx *ic)
         o->shape.rank = (int32_t)r;
         for (int64_t k = 0; k < r; k++)
             o->shape.dims[k] = eng__sp_int_at(os->value, k);
-    } else if (os->shape.rank == 1 && os->shape.dims[0] >= 0 &&
-               os->shape.dims[0] <= ENG_MAX_RANK) {
+    } else if (os->shape.rank == 1 && os->shape.dims[0] >= 0 && os->shape.dims[0] <= ENG_MAX_RANK) {
         o->shape.rank = (int32_t)os->shape.dims[0];
         for (int k = 0; k < o->shape.rank; k++)
             o->shape.dims[k] = -1;
@@ -312,8 +315,7 @@ static void idx_str(const eng_tensor *ind, int64_t i, int64_t r, char *buf, size
     int w = snprintf(buf, len, "[");
     p = (size_t)(w > 0 ? w : 0);
     for (int64_t k = 0; k < r && p < len; k++) {
-        w = snprintf(buf + p, len - p, "%s%" PRId64, k ? "," : "",
-                     eng__sp_int_at(ind, i * r + k));
+        w = snprintf(buf + p, len - p, "%s%" PRId64, k ? "," : "", eng__sp_int_at(ind, i * r + k));
         p += (size_t)(w > 0 ? w : 0);
     }
     if (p < len)
@@ -332,7 +334,8 @@ static tsd_code to_dense_compute(eng_kctx *ctx)
     if (osh->dtype != ind->dtype || osh->rank > 1)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "output_shape should be a scalar or vector of the indices' type, got "
-                       "shape %s", shp(osh, b1));
+                       "shape %s",
+                       shp(osh, b1));
     int64_t n = ind->rank > 0 ? ind->dims[0] : 1;
     int64_t r = ind->rank > 1 ? ind->dims[1] : 1;
     int64_t nv = eng_tensor_num_elements(val);
@@ -347,10 +350,11 @@ static tsd_code to_dense_compute(eng_kctx *ctx)
     if (orank != r)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "output_shape has %" PRId64 " elements but sparse_indices has %" PRId64
-                       " columns", orank, r);
+                       " columns",
+                       orank, r);
     if (orank > ENG_MAX_RANK)
-        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "output rank %" PRId64 " exceeds %d",
-                       orank, ENG_MAX_RANK);
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "output rank %" PRId64 " exceeds %d", orank,
+                       ENG_MAX_RANK);
     int64_t dims[ENG_MAX_RANK];
     for (int64_t k = 0; k < orank; k++)
         dims[k] = eng__sp_int_at(osh, k);
@@ -371,7 +375,8 @@ static tsd_code to_dense_compute(eng_kctx *ctx)
                 idx_str(ind, i, r, b2, sizeof b2);
                 return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                                "indices[%" PRId64 "] = %s is out of bounds: need 0 <= index < "
-                               "%s", i, b2, eng_shape_str(dims, (int)orank, b1, sizeof b1));
+                               "%s",
+                               i, b2, eng_shape_str(dims, (int)orank, b1, sizeof b1));
             }
             lin = lin * dims[k] + v;
             if (i > 0 && cmp == 0) {
@@ -382,12 +387,15 @@ static tsd_code to_dense_compute(eng_kctx *ctx)
         if (validate && i > 0 && cmp <= 0) {
             idx_str(ind, i, r, b2, sizeof b2);
             if (cmp == 0)
-                return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "indices[%" PRId64 "] = %s is "
-                               "repeated", i, b2);
+                return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                               "indices[%" PRId64 "] = %s is "
+                               "repeated",
+                               i, b2);
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "indices[%" PRId64 "] = %s is out of order. Many sparse ops require "
                            "sorted indices.\n    Use `tf.sparse.reorder` to create a correctly "
-                           "ordered copy.\n\n", i, b2);
+                           "ordered copy.\n\n",
+                           i, b2);
         }
         if (copy_elem(ctx, out, lin, val, val->rank == 0 ? 0 : i) != TSD_OK)
             return ctx->st->code;

@@ -31,19 +31,19 @@ tsd_code eng__spmm_infer(eng_infer_ctx *ic)
     return TSD_OK;
 }
 
-#define SPMM_LOOP(T)                                                                       \
-    do {                                                                                  \
-        const T *av = a_val->data, *bv = b->data;                                         \
-        T *ov = out->data;                                                                \
-        for (int64_t i = 0; i < nnz; i++) {                                               \
-            int64_t m = eng__sp_int_at(a_idx, 2 * i + (adj_a ? 1 : 0));                  \
-            int64_t k = eng__sp_int_at(a_idx, 2 * i + (adj_a ? 0 : 1));                  \
-            T a = av[i];                                                                  \
-            for (int64_t n = 0; n < ncols; n++) {                                         \
-                T bk = adj_b ? bv[n * b->dims[1] + k] : bv[k * b->dims[1] + n];           \
-                ov[m * ncols + n] = ov[m * ncols + n] + a * bk;                           \
-            }                                                                             \
-        }                                                                                 \
+#define SPMM_LOOP(T)                                                                               \
+    do {                                                                                           \
+        const T *av = a_val->data, *bv = b->data;                                                  \
+        T *ov = out->data;                                                                         \
+        for (int64_t i = 0; i < nnz; i++) {                                                        \
+            int64_t m = eng__sp_int_at(a_idx, 2 * i + (adj_a ? 1 : 0));                            \
+            int64_t k = eng__sp_int_at(a_idx, 2 * i + (adj_a ? 0 : 1));                            \
+            T a = av[i];                                                                           \
+            for (int64_t n = 0; n < ncols; n++) {                                                  \
+                T bk = adj_b ? bv[n * b->dims[1] + k] : bv[k * b->dims[1] + n];                    \
+                ov[m * ncols + n] = ov[m * ncols + n] + a * bk;                                    \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 tsd_code eng__spmm_compute(eng_kctx *ctx)
@@ -74,8 +74,8 @@ tsd_code eng__spmm_compute(eng_kctx *ctx)
     if (inner_a != inner_b)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Cannot multiply A and B because inner dimension does not match: %" PRId64
-                       " vs. %" PRId64 ".  Did you forget a transpose?  Dimensions of A: [%"
-                       PRId64 ", %" PRId64 ").  Dimensions of B: [%" PRId64 ",%" PRId64 "]",
+                       " vs. %" PRId64 ".  Did you forget a transpose?  Dimensions of A: [%" PRId64
+                       ", %" PRId64 ").  Dimensions of B: [%" PRId64 ",%" PRId64 "]",
                        inner_a, inner_b, ash[0], ash[1], b->dims[0], b->dims[1]);
     if (a_val->dtype != ENG_DT_FLOAT && a_val->dtype != ENG_DT_DOUBLE &&
         a_val->dtype != ENG_DT_INT32 && a_val->dtype != ENG_DT_INT64)
@@ -89,11 +89,13 @@ tsd_code eng__spmm_compute(eng_kctx *ctx)
         if (k < 0 || k >= inner_a)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "k (%" PRId64 ") from index[%" PRId64 ",%d] out of bounds (>=%" PRId64
-                           ")", k, i, adj_a ? 0 : 1, inner_a);
+                           ")",
+                           k, i, adj_a ? 0 : 1, inner_a);
         if (m < 0 || m >= outer_a)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "m (%" PRId64 ") from index[%" PRId64 ",%d] out of bounds (>=%" PRId64
-                           ")", m, i, adj_a ? 1 : 0, outer_a);
+                           ")",
+                           m, i, adj_a ? 1 : 0, outer_a);
     }
     int64_t od[2] = {outer_a, ncols};
     eng_tensor *out = eng_kctx_output(ctx, 0, a_val->dtype, 2, od);

@@ -28,8 +28,7 @@ tsd_code eng__unique_infer(eng_infer_ctx *ic)
     ic->outputs[0].shape.dims[0] = -1;
     ic->outputs[1].dtype = oi;
     ic->outputs[1].shape.rank = 1;
-    ic->outputs[1].shape.dims[0] =
-        ic->inputs[0].shape.rank == 1 ? ic->inputs[0].shape.dims[0] : -1;
+    ic->outputs[1].shape.dims[0] = ic->inputs[0].shape.rank == 1 ? ic->inputs[0].shape.dims[0] : -1;
     return TSD_OK;
 }
 
@@ -94,7 +93,7 @@ tsd_code eng__unique_compute(eng_kctx *ctx)
     size_t cap = 16;
     while (cap < 2 * (size_t)n)
         cap *= 2;
-    int64_t *slot = eng_kctx_scratch(ctx, cap * sizeof *slot);  /* input index of the key */
+    int64_t *slot = eng_kctx_scratch(ctx, cap * sizeof *slot); /* input index of the key */
     int64_t *first = eng_kctx_scratch(ctx, (size_t)(n ? n : 1) * sizeof *first);
     if (!slot || !first)
         return ctx->st->code;
@@ -147,8 +146,7 @@ tsd_code eng__unique_v2_compute(eng_kctx *ctx)
         int64_t a = eng__sp_int_at(axis, 0);
         if (a != 0 && a != -1)
             return tsd_err(ctx->st, TSD_UNIMPLEMENTED,
-                           "UniqueV2 along axis %" PRId64 " is not supported (only 1-D inputs)",
-                           a);
+                           "UniqueV2 along axis %" PRId64 " is not supported (only 1-D inputs)", a);
     }
     return eng__unique_compute(ctx);
 }
@@ -166,33 +164,33 @@ tsd_code eng__bucketize_infer(eng_infer_ctx *ic)
 }
 
 /* Number of boundaries b with !(v < b), i.e. std::upper_bound. */
-#define UPPER_COUNT(T, NAME)                                                               \
-    static int64_t NAME(const T *a, int64_t n, T v)                                       \
-    {                                                                                     \
-        int64_t lo = 0, hi = n;                                                           \
-        while (lo < hi) {                                                                 \
-            int64_t mid = lo + (hi - lo) / 2;                                             \
-            if (v < a[mid])                                                               \
-                hi = mid;                                                                 \
-            else                                                                          \
-                lo = mid + 1;                                                             \
-        }                                                                                 \
-        return lo;                                                                        \
+#define UPPER_COUNT(T, NAME)                                                                       \
+    static int64_t NAME(const T *a, int64_t n, T v)                                                \
+    {                                                                                              \
+        int64_t lo = 0, hi = n;                                                                    \
+        while (lo < hi) {                                                                          \
+            int64_t mid = lo + (hi - lo) / 2;                                                      \
+            if (v < a[mid])                                                                        \
+                hi = mid;                                                                          \
+            else                                                                                   \
+                lo = mid + 1;                                                                      \
+        }                                                                                          \
+        return lo;                                                                                 \
     }
 
 /* Number of elements a with a < v, i.e. std::lower_bound. */
-#define LOWER_COUNT(T, NAME)                                                               \
-    static int64_t NAME(const T *a, int64_t n, T v)                                       \
-    {                                                                                     \
-        int64_t lo = 0, hi = n;                                                           \
-        while (lo < hi) {                                                                 \
-            int64_t mid = lo + (hi - lo) / 2;                                             \
-            if (a[mid] < v)                                                               \
-                lo = mid + 1;                                                             \
-            else                                                                          \
-                hi = mid;                                                                 \
-        }                                                                                 \
-        return lo;                                                                        \
+#define LOWER_COUNT(T, NAME)                                                                       \
+    static int64_t NAME(const T *a, int64_t n, T v)                                                \
+    {                                                                                              \
+        int64_t lo = 0, hi = n;                                                                    \
+        while (lo < hi) {                                                                          \
+            int64_t mid = lo + (hi - lo) / 2;                                                      \
+            if (a[mid] < v)                                                                        \
+                lo = mid + 1;                                                                      \
+            else                                                                                   \
+                hi = mid;                                                                          \
+        }                                                                                          \
+        return lo;                                                                                 \
     }
 
 UPPER_COUNT(float, upper_f32)
@@ -209,7 +207,8 @@ tsd_code eng__bucketize_compute(eng_kctx *ctx)
     const eng_tensor *x = &ctx->inputs[0];
     const eng_attr *ba = eng_node_attr(ctx->node, "boundaries");
     if (!ba || (ba->kind != ENG_ATTR_LIST_FLOAT && !(ba->kind >= ENG_ATTR_LIST_INT && ba->n == 0)))
-        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "Bucketize needs a list(float) attr "
+        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
+                       "Bucketize needs a list(float) attr "
                        "'boundaries'");
     int64_t nb = ba->kind == ENG_ATTR_LIST_FLOAT ? (int64_t)ba->n : 0;
     float *fb = eng_kctx_scratch(ctx, (size_t)(nb ? nb : 1) * sizeof *fb);
@@ -283,9 +282,10 @@ static tsd_code bound_compute(eng_kctx *ctx, int upper)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Leading dim_size of both tensors must match.");
     if (ot == ENG_DT_INT32 && s->dims[1] >= INT32_MAX)
-        return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                       "trailing dim_size must less than INT_MAX for int32 output type, was %"
-                       PRId64, s->dims[1]);
+        return tsd_err(
+            ctx->st, TSD_INVALID_ARGUMENT,
+            "trailing dim_size must less than INT_MAX for int32 output type, was %" PRId64,
+            s->dims[1]);
     if (s->dtype != ENG_DT_FLOAT && s->dtype != ENG_DT_DOUBLE && s->dtype != ENG_DT_INT32 &&
         s->dtype != ENG_DT_INT64)
         return tsd_err(ctx->st, TSD_UNIMPLEMENTED, "%s does not support type %s",

@@ -55,49 +55,49 @@ static int64_t check_rows(const eng_tensor *idx, int64_t start, int64_t num, int
 }
 
 /* Reduce one segment for element type T with accumulator type T. */
-#define SEG_REDUCE(T, NAME)                                                                 \
-    static void NAME(const T *data, int64_t cols, const eng_tensor *idx, int64_t start,    \
-                     int64_t num, int kind, T *out)                                        \
-    {                                                                                      \
-        if (num == 1) {                                                                    \
-            memcpy(out, data + eng__sp_int_at(idx, start) * cols, (size_t)cols * sizeof(T)); \
-            return;                                                                        \
-        }                                                                                  \
-        int64_t r = num & 7;                                                               \
-        if (r < 2)                                                                         \
-            r += 8;                                                                        \
-        T scale = (T)1;                                                                    \
-        if (kind == SEG_MEAN && num < 10)                                                  \
-            scale = (T)1 / (T)num;                                                         \
-        if (kind == SEG_SQRTN && num < 10)                                                 \
-            scale = (T)1 / (T)sqrt((double)num);                                           \
-        for (int64_t c = 0; c < cols; c++) {                                               \
-            T acc = data[eng__sp_int_at(idx, start) * cols + c];                           \
-            for (int64_t k = 1; k < r; k++)                                                \
-                acc = acc + data[eng__sp_int_at(idx, start + k) * cols + c];               \
-            out[c] = acc * scale;                                                          \
-        }                                                                                  \
-        for (int64_t b = r; b < num; b += 8) {                                             \
-            for (int64_t c = 0; c < cols; c++) {                                           \
-                T blk = data[eng__sp_int_at(idx, start + b) * cols + c];                   \
-                for (int64_t k = 1; k < 8; k++)                                            \
-                    blk = blk + data[eng__sp_int_at(idx, start + b + k) * cols + c];       \
-                out[c] = out[c] + blk;                                                     \
-            }                                                                              \
-        }                                                                                  \
-        if (num >= 10 && kind != SEG_SUM) {                                                \
-            T div = kind == SEG_MEAN ? (T)num : (T)sqrt((double)num);                      \
-            for (int64_t c = 0; c < cols; c++)                                             \
-                out[c] = out[c] / div;                                                     \
-        }                                                                                  \
+#define SEG_REDUCE(T, NAME)                                                                        \
+    static void NAME(const T *data, int64_t cols, const eng_tensor *idx, int64_t start,            \
+                     int64_t num, int kind, T *out)                                                \
+    {                                                                                              \
+        if (num == 1) {                                                                            \
+            memcpy(out, data + eng__sp_int_at(idx, start) * cols, (size_t)cols * sizeof(T));       \
+            return;                                                                                \
+        }                                                                                          \
+        int64_t r = num & 7;                                                                       \
+        if (r < 2)                                                                                 \
+            r += 8;                                                                                \
+        T scale = (T)1;                                                                            \
+        if (kind == SEG_MEAN && num < 10)                                                          \
+            scale = (T)1 / (T)num;                                                                 \
+        if (kind == SEG_SQRTN && num < 10)                                                         \
+            scale = (T)1 / (T)sqrt((double)num);                                                   \
+        for (int64_t c = 0; c < cols; c++) {                                                       \
+            T acc = data[eng__sp_int_at(idx, start) * cols + c];                                   \
+            for (int64_t k = 1; k < r; k++)                                                        \
+                acc = acc + data[eng__sp_int_at(idx, start + k) * cols + c];                       \
+            out[c] = acc * scale;                                                                  \
+        }                                                                                          \
+        for (int64_t b = r; b < num; b += 8) {                                                     \
+            for (int64_t c = 0; c < cols; c++) {                                                   \
+                T blk = data[eng__sp_int_at(idx, start + b) * cols + c];                           \
+                for (int64_t k = 1; k < 8; k++)                                                    \
+                    blk = blk + data[eng__sp_int_at(idx, start + b + k) * cols + c];               \
+                out[c] = out[c] + blk;                                                             \
+            }                                                                                      \
+        }                                                                                          \
+        if (num >= 10 && kind != SEG_SUM) {                                                        \
+            T div = kind == SEG_MEAN ? (T)num : (T)sqrt((double)num);                              \
+            for (int64_t c = 0; c < cols; c++)                                                     \
+                out[c] = out[c] / div;                                                             \
+        }                                                                                          \
     }
 
 SEG_REDUCE(float, reduce_f32)
 SEG_REDUCE(double, reduce_f64)
 
 /* Integer sums wrap like TensorFlow's two's-complement arithmetic. */
-static void reduce_int(const eng_tensor *data, int64_t cols, const eng_tensor *idx,
-                       int64_t start, int64_t num, void *out)
+static void reduce_int(const eng_tensor *data, int64_t cols, const eng_tensor *idx, int64_t start,
+                       int64_t num, void *out)
 {
     for (int64_t c = 0; c < cols; c++) {
         uint64_t acc = 0;
@@ -176,12 +176,13 @@ static tsd_code seg_compute(eng_kctx *ctx, int kind)
         if (s < 0 || s >= rows)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Segment id %" PRId64 " out of range [0, %" PRId64 "), possibly "
-                           "because 'segment_ids' input is not sorted.", s, rows);
+                           "because 'segment_ids' input is not sorted.",
+                           s, rows);
         int64_t bad = check_rows(idx, start, end - start, data->dims[0]);
         if (bad >= 0)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                           "Bad: indices[%" PRId64 "] == %" PRId64 " out of range [0, %" PRId64
-                           ")", start + bad, eng__sp_int_at(idx, start + bad), data->dims[0]);
+                           "Bad: indices[%" PRId64 "] == %" PRId64 " out of range [0, %" PRId64 ")",
+                           start + bad, eng__sp_int_at(idx, start + bad), data->dims[0]);
         char *o = (char *)out->data + (size_t)(s * cols) * esz;
         if (cols > 0) {
             if (data->dtype == ENG_DT_FLOAT)

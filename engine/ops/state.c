@@ -46,8 +46,7 @@ static const eng_shape scalar_shape = {.rank = 0};
 static tsd_code need_inputs(eng_infer_ctx *ic, int n)
 {
     if (ic->ninputs < n)
-        return tsd_err(ic->st, TSD_INVALID_ARGUMENT, "expected %d inputs, got %d", n,
-                       ic->ninputs);
+        return tsd_err(ic->st, TSD_INVALID_ARGUMENT, "expected %d inputs, got %d", n, ic->ninputs);
     return TSD_OK;
 }
 
@@ -81,8 +80,7 @@ tsd_code eng__state_target(eng_kctx *ctx, int j, char *buf, size_t len)
         buf[r.len] = '\0';
         return TSD_OK;
     }
-    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "cannot tell which variable input %d names",
-                   j);
+    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "cannot tell which variable input %d names", j);
 }
 
 /* ---- Const, Placeholder, identities, NoOp -------------------------------- */
@@ -253,10 +251,10 @@ static tsd_code negate(eng_kctx *ctx, const eng_tensor *v, eng_tensor *out)
         return ctx->st->code;
     int64_t n = eng_tensor_num_elements(v);
     switch (v->dtype) {
-#define NEG(DT, T)                                                                     \
-    case DT:                                                                           \
-        for (int64_t i = 0; i < n; i++)                                                \
-            ((T *)out->data)[i] = (T) - ((const T *)v->data)[i];                       \
+#define NEG(DT, T)                                                                                 \
+    case DT:                                                                                       \
+        for (int64_t i = 0; i < n; i++)                                                            \
+            ((T *)out->data)[i] = (T) - ((const T *)v->data)[i];                                   \
         return TSD_OK;
         NEG(ENG_DT_FLOAT, float)
         NEG(ENG_DT_DOUBLE, double)
@@ -399,11 +397,11 @@ static tsd_code gather_rows(const eng_tensor *var, void *ud)
     int64_t n = eng_tensor_num_elements(idx);
     for (int64_t i = 0; i < n; i++) {
         int64_t k = idx->dtype == ENG_DT_INT32 ? ((const int32_t *)idx->data)[i]
-                                                : ((const int64_t *)idx->data)[i];
+                                               : ((const int64_t *)idx->data)[i];
         if (k < 0 || k >= var->dims[0])
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                           "indices[%lld] = %lld is not in [0, %lld)", (long long)i,
-                           (long long)k, (long long)var->dims[0]);
+                           "indices[%lld] = %lld is not in [0, %lld)", (long long)i, (long long)k,
+                           (long long)var->dims[0]);
         if (rb)
             memcpy((char *)out->data + (size_t)i * rb, (const char *)var->data + (size_t)k * rb,
                    rb);
@@ -438,19 +436,17 @@ static tsd_code gather_compute(eng_kctx *ctx)
 const eng_op_def eng_ops_state[] = {
     {"Assign", assign_infer, assign_compute, NULL, NULL, ENG_OP_STATEFUL},
     {"AssignAdd", assign_infer, assign_add_compute, NULL, NULL, ENG_OP_STATEFUL},
-    {"AssignAddVariableOp", assign_var_infer, assign_add_var_compute, NULL, NULL,
-     ENG_OP_STATEFUL},
+    {"AssignAddVariableOp", assign_var_infer, assign_add_var_compute, NULL, NULL, ENG_OP_STATEFUL},
     {"AssignSub", assign_infer, assign_sub_compute, NULL, NULL, ENG_OP_STATEFUL},
-    {"AssignSubVariableOp", assign_var_infer, assign_sub_var_compute, NULL, NULL,
-     ENG_OP_STATEFUL},
+    {"AssignSubVariableOp", assign_var_infer, assign_sub_var_compute, NULL, NULL, ENG_OP_STATEFUL},
     {"AssignVariableOp", assign_var_infer, assign_var_compute, NULL, NULL, ENG_OP_STATEFUL},
     {"Const", const_infer, const_compute, NULL, NULL, 0},
     {"HashTableV2", eng__table_handle_infer, eng__table_handle_compute, NULL, NULL,
      ENG_OP_STATEFUL},
     {"Identity", identity_infer, identity_compute, NULL, NULL, ENG_OP_ALIAS0},
     {"IdentityN", identity_n_infer, identity_n_compute, NULL, NULL, ENG_OP_ALIAS0},
-    {"InitializeTableFromTextFileV2", eng__table_init_infer, eng__table_init_file_compute,
-     NULL, NULL, ENG_OP_STATEFUL},
+    {"InitializeTableFromTextFileV2", eng__table_init_infer, eng__table_init_file_compute, NULL,
+     NULL, ENG_OP_STATEFUL},
     {"InitializeTableV2", eng__table_init_infer, eng__table_init_compute, NULL, NULL,
      ENG_OP_STATEFUL},
     {"LookupTableFindV2", eng__table_find_infer, eng__table_find_compute, NULL, NULL,

@@ -20,21 +20,21 @@
 #include <string.h>
 
 typedef struct tmap {
-    struct tmap *older;      /* replaced maps, freed with the table */
-    eng_dtype kdt, vdt;      /* kdt: INT64 or STRING */
-    size_t count, nslots;    /* nslots: power of two, > 2 * count */
-    int64_t *slot;           /* entry index + 1, 0 = empty */
-    int64_t *ikeys;          /* INT64 keys */
-    eng_str *skeys;          /* STRING keys (bytes in `bytes`) */
-    char *vals;              /* count * value size */
-    char *bytes;             /* string storage */
+    struct tmap *older;   /* replaced maps, freed with the table */
+    eng_dtype kdt, vdt;   /* kdt: INT64 or STRING */
+    size_t count, nslots; /* nslots: power of two, > 2 * count */
+    int64_t *slot;        /* entry index + 1, 0 = empty */
+    int64_t *ikeys;       /* INT64 keys */
+    eng_str *skeys;       /* STRING keys (bytes in `bytes`) */
+    char *vals;           /* count * value size */
+    char *bytes;          /* string storage */
 } tmap;
 
 typedef struct table {
     eng_resource base;
-    pthread_mutex_t lock;    /* serialises initialisation */
+    pthread_mutex_t lock; /* serialises initialisation */
     _Atomic(tmap *) map;
-    atomic_int kdt, vdt;     /* declared by HashTableV2 (0 = unknown) */
+    atomic_int kdt, vdt; /* declared by HashTableV2 (0 = unknown) */
 } table;
 
 static void tmap_free(tmap *m)
@@ -111,10 +111,17 @@ static int64_t tmap_find(const tmap *m, int64_t ik, const eng_str *sk)
 static int get_key(const eng_tensor *k, int64_t i, int64_t *ik, eng_str *sk)
 {
     switch (k->dtype) {
-    case ENG_DT_INT64: *ik = ((const int64_t *)k->data)[i]; return 0;
-    case ENG_DT_INT32: *ik = ((const int32_t *)k->data)[i]; return 0;
-    case ENG_DT_STRING: *sk = ((const eng_str *)k->data)[i]; return 0;
-    default: return -1;
+    case ENG_DT_INT64:
+        *ik = ((const int64_t *)k->data)[i];
+        return 0;
+    case ENG_DT_INT32:
+        *ik = ((const int32_t *)k->data)[i];
+        return 0;
+    case ENG_DT_STRING:
+        *sk = ((const eng_str *)k->data)[i];
+        return 0;
+    default:
+        return -1;
     }
 }
 
@@ -133,8 +140,7 @@ typedef struct builder {
     size_t cap, bytes_len, bytes_cap;
 } builder;
 
-static tsd_code builder_init(builder *b, eng_dtype kdt, eng_dtype vdt, size_t n,
-                             tsd_status *st)
+static tsd_code builder_init(builder *b, eng_dtype kdt, eng_dtype vdt, size_t n, tsd_status *st)
 {
     memset(b, 0, sizeof *b);
     size_t vs = eng_dtype_size(vdt);
@@ -191,8 +197,9 @@ static tsd_code builder_add(builder *b, int64_t ik, const eng_str *sk, const voi
     tmap *m = b->m;
     size_t vs = eng_dtype_size(m->vdt);
     size_t mask = m->nslots - 1;
-    size_t i = (size_t)(m->kdt == ENG_DT_STRING ? eng__hash(sk->ptr, sk->len)
-                                                 : mix64((uint64_t)ik)) & mask;
+    size_t i =
+        (size_t)(m->kdt == ENG_DT_STRING ? eng__hash(sk->ptr, sk->len) : mix64((uint64_t)ik)) &
+        mask;
     for (;; i = (i + 1) & mask) {
         int64_t e = m->slot[i];
         if (!e)
@@ -430,14 +437,12 @@ static int parse_field(const char *p, size_t len, eng_dtype dt, void *out)
 }
 
 /* Column `col` of line (split on delim); -1 if the line has fewer columns. */
-static int column(const char *line, size_t len, const eng_str *delim, int64_t col,
-                  eng_str *out)
+static int column(const char *line, size_t len, const eng_str *delim, int64_t col, eng_str *out)
 {
     size_t start = 0;
     for (int64_t c = 0;; c++) {
-        const char *hit = start <= len ? memmem(line + start, len - start, delim->ptr,
-                                                delim->len)
-                                       : NULL;
+        const char *hit =
+            start <= len ? memmem(line + start, len - start, delim->ptr, delim->len) : NULL;
         size_t end = hit ? (size_t)(hit - line) : len;
         if (c == col) {
             out->ptr = line + start;
@@ -458,8 +463,8 @@ static tsd_code line_item(eng_kctx *ctx, const char *line, size_t len, int64_t l
     eng_str f = {line, len};
     if (index == -1) {
         if (dt != ENG_DT_INT64)
-            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                           "line numbers need dtype int64, not %s", eng_dtype_name(dt));
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "line numbers need dtype int64, not %s",
+                           eng_dtype_name(dt));
         *iv = lineno;
         memcpy(raw, &lineno, sizeof lineno);
         return TSD_OK;

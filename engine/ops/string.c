@@ -108,8 +108,7 @@ static tsd_code as_fmt_build(const eng_node *n, eng_dtype t, as_fmt *f, tsd_stat
         conv = ".*s";
     else if (is_float_type(t))
         conv = shortest ? "g" : scientific ? "e" : "f";
-    else if (t == ENG_DT_UINT64 || t == ENG_DT_UINT32 || t == ENG_DT_UINT16 ||
-             t == ENG_DT_UINT8)
+    else if (t == ENG_DT_UINT64 || t == ENG_DT_UINT32 || t == ENG_DT_UINT16 || t == ENG_DT_UINT8)
         conv = PRIu64;
     else
         conv = PRId64;
@@ -309,13 +308,14 @@ static tsd_code string_join_compute(eng_kctx *ctx)
             char a[96], b[96];
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Inputs must be scalars or have the same shape: input 0 %s vs "
-                           "input %d %s", eng_shape_str(shape_src->dims, shape_src->rank, a, 96),
-                           i, eng_shape_str(t->dims, t->rank, b, 96));
+                           "input %d %s",
+                           eng_shape_str(shape_src->dims, shape_src->rank, a, 96), i,
+                           eng_shape_str(t->dims, t->rank, b, 96));
         }
     }
     int rank = shape_src ? shape_src->rank : 0;
-    eng_tensor *out = eng_kctx_output(ctx, 0, ENG_DT_STRING, rank,
-                                      shape_src ? shape_src->dims : NULL);
+    eng_tensor *out =
+        eng_kctx_output(ctx, 0, ENG_DT_STRING, rank, shape_src ? shape_src->dims : NULL);
     if (!out)
         return ctx->st->code;
     int64_t n = eng_tensor_num_elements(out);
@@ -383,8 +383,7 @@ static tsd_code string_length_compute(eng_kctx *ctx)
     for (int64_t i = 0; i < n; i++) {
         size_t len = utf8 ? utf8_chars(&s[i]) : s[i].len;
         if (len > INT32_MAX)
-            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "string %lld is too long",
-                           (long long)i);
+            return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "string %lld is too long", (long long)i);
         ((int32_t *)out->data)[i] = (int32_t)len;
     }
     return TSD_OK;
@@ -394,8 +393,7 @@ static tsd_code string_length_compute(eng_kctx *ctx)
 
 static int64_t int_at(const eng_tensor *t, int64_t i)
 {
-    return t->dtype == ENG_DT_INT64 ? ((const int64_t *)t->data)[i]
-                                    : ((const int32_t *)t->data)[i];
+    return t->dtype == ENG_DT_INT64 ? ((const int64_t *)t->data)[i] : ((const int32_t *)t->data)[i];
 }
 
 static tsd_code substr_infer(eng_infer_ctx *ic)
@@ -406,8 +404,8 @@ static tsd_code substr_infer(eng_infer_ctx *ic)
 static tsd_code substr_compute(eng_kctx *ctx)
 {
     const eng_tensor *in = &ctx->inputs[0], *pos = &ctx->inputs[1], *len = &ctx->inputs[2];
-    if (in->dtype != ENG_DT_STRING ||
-        (pos->dtype != ENG_DT_INT32 && pos->dtype != ENG_DT_INT64) || len->dtype != pos->dtype)
+    if (in->dtype != ENG_DT_STRING || (pos->dtype != ENG_DT_INT32 && pos->dtype != ENG_DT_INT64) ||
+        len->dtype != pos->dtype)
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "Substr expects (string, int32|int64, same int type) inputs");
     eng_str unit = {"BYTE", 4};
@@ -433,8 +431,10 @@ static tsd_code substr_compute(eng_kctx *ctx)
         if (p < 0)
             p += slen; /* negative positions count from the end */
         if (p < 0 || p > slen)
-            return tsd_err(ctx->st, TSD_OUT_OF_RANGE, "pos %lld out of range for string b'%.*s' "
-                           "at index %lld", (long long)int_at(pos, np == 1 ? 0 : i),
+            return tsd_err(ctx->st, TSD_OUT_OF_RANGE,
+                           "pos %lld out of range for string b'%.*s' "
+                           "at index %lld",
+                           (long long)int_at(pos, np == 1 ? 0 : i),
                            (int)(s[i].len > 64 ? 64 : s[i].len), s[i].ptr, (long long)i);
         if (l < 0 || l > slen - p)
             l = slen - p;
@@ -447,8 +447,7 @@ static tsd_code substr_compute(eng_kctx *ctx)
 const eng_op_def eng_ops_string[] = {
     {"AsString", as_string_infer, as_string_compute, NULL, NULL, 0},
     {"SparseCross", eng__sparse_cross_infer, eng__sparse_cross_compute, NULL, NULL, 0},
-    {"SparseCrossHashed", eng__sparse_cross_infer, eng__sparse_cross_hashed_compute, NULL, NULL,
-     0},
+    {"SparseCrossHashed", eng__sparse_cross_infer, eng__sparse_cross_hashed_compute, NULL, NULL, 0},
     {"SparseCrossV2", eng__sparse_cross_infer, eng__sparse_cross_v2_compute, NULL, NULL, 0},
     {"StringJoin", string_join_infer, string_join_compute, NULL, NULL, 0},
     {"StringLength", string_length_infer, string_length_compute, NULL, NULL, 0},

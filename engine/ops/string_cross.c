@@ -30,13 +30,13 @@
 /* One input column of the cross. */
 typedef struct xcol {
     int sparse;
-    const eng_tensor *vals;  /* sparse values [n] or dense matrix [B, k] */
-    const int64_t *idx;      /* sparse indices [n, 2] */
-    int64_t n;               /* sparse: number of values */
-    int64_t width;           /* dense: k */
-    uint64_t *hash;          /* hashed mode: per value feature */
-    eng_str *str;            /* string mode: per value text */
-    int64_t cur, run_len;    /* sparse cursor: current run [cur, cur+run_len) */
+    const eng_tensor *vals; /* sparse values [n] or dense matrix [B, k] */
+    const int64_t *idx;     /* sparse indices [n, 2] */
+    int64_t n;              /* sparse: number of values */
+    int64_t width;          /* dense: k */
+    uint64_t *hash;         /* hashed mode: per value feature */
+    eng_str *str;           /* string mode: per value text */
+    int64_t cur, run_len;   /* sparse cursor: current run [cur, cur+run_len) */
     int64_t run_row, prev_row;
     int dead;
 } xcol;
@@ -47,7 +47,7 @@ typedef struct xrun {
     int ncols;
     xcol *cols;
     int64_t batch;
-    int hashed;              /* 0 strings, 1 HashCrosser, 2 HashCrosserV2 */
+    int hashed; /* 0 strings, 1 HashCrosser, 2 HashCrosserV2 */
     uint64_t hash_key;
     int64_t num_buckets;
     eng_str sep;
@@ -60,8 +60,8 @@ typedef struct xrun {
 static tsd_code shape_err(eng_kctx *ctx, const char *what, const eng_tensor *t, int i)
 {
     char b[96];
-    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "%s but received shape %s at position %d",
-                   what, eng_shape_str(t->dims, t->rank, b, sizeof b), i);
+    return tsd_err(ctx->st, TSD_INVALID_ARGUMENT, "%s but received shape %s at position %d", what,
+                   eng_shape_str(t->dims, t->rank, b, sizeof b), i);
 }
 
 /* TensorFlow's input validation, same order and wording. */
@@ -95,7 +95,8 @@ static tsd_code validate(eng_kctx *ctx, int n, int nd, eng_dtype internal)
         if (in[i].dims[0] != t->dims[0])
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                            "Expected size of values to be %" PRId64 " got %" PRId64
-                           " at position %d", in[i].dims[0], t->dims[0], i);
+                           " at position %d",
+                           in[i].dims[0], t->dims[0], i);
     }
     for (int i = 0; i < n; i++) {
         const eng_tensor *t = &in[2 * n + i];
@@ -129,8 +130,8 @@ static tsd_code validate(eng_kctx *ctx, int n, int nd, eng_dtype internal)
         int64_t b = ((const int64_t *)in[2 * n + i].data)[0];
         if (b != batch)
             return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
-                           "Expected batch size %" PRId64 " got %" PRId64 " at position %d",
-                           batch, b, i);
+                           "Expected batch size %" PRId64 " got %" PRId64 " at position %d", batch,
+                           b, i);
     }
     for (int i = 0; i < nd; i++)
         if (in[3 * n + i].dims[0] != batch)
@@ -388,9 +389,8 @@ static tsd_code cross_counts(const eng_node *node, int ninputs, int extra, int *
     int64_t ndense = dt && dt->kind == ENG_ATTR_LIST_TYPE ? (int64_t)dt->n : 0;
     if (nn < 0 || nn > 10000 || 3 * nn + ndense + extra != ninputs)
         return tsd_err(st, TSD_INVALID_ARGUMENT,
-                       "expected 3*N + len(dense_types) + %d = %lld inputs (N=%lld), got %d",
-                       extra, (long long)(3 * nn + ndense + extra),
-                       (long long)nn, ninputs);
+                       "expected 3*N + len(dense_types) + %d = %lld inputs (N=%lld), got %d", extra,
+                       (long long)(3 * nn + ndense + extra), (long long)nn, ninputs);
     *n = (int)nn;
     *nd = (int)ndense;
     return TSD_OK;
@@ -431,8 +431,7 @@ tsd_code eng__sparse_cross_compute(eng_kctx *ctx)
         eng_attr_bool(ctx->node, "hashed_output", &hashed, ctx->st) != TSD_OK)
         return ctx->st->code;
     eng_dtype internal = eng_attr_type_or(ctx->node, "internal_type", ENG_DT_INVALID);
-    eng_dtype out = eng_attr_type_or(ctx->node, "out_type",
-                                     hashed ? ENG_DT_INT64 : ENG_DT_STRING);
+    eng_dtype out = eng_attr_type_or(ctx->node, "out_type", hashed ? ENG_DT_INT64 : ENG_DT_STRING);
     if (out != (hashed ? ENG_DT_INT64 : ENG_DT_STRING))
         return tsd_err(ctx->st, TSD_INVALID_ARGUMENT,
                        "SparseCross: out_type %s does not match hashed_output=%d",

@@ -30,8 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         tsd_status st = TSD_STATUS_INIT;
         if (srv_json_predict_inputs(root, keys1, dt1, 1, &lim, &in, &st) == TSD_OK) {
             srv_buf b = {0};
-            srv_json_predict_response(&b, in.row_format, (const char *const *)in.names,
-                                      in.tensors, in.n, &st);
+            srv_json_predict_response(&b, in.row_format, (const char *const *)in.names, in.tensors,
+                                      in.n, &st);
             srv_buf_free(&b);
             srv_json_inputs_free(&in);
         }

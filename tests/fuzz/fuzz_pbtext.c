@@ -16,8 +16,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     ProtobufCMessage *m = NULL;
     tsd_status st = TSD_STATUS_INIT;
-    if (tsd_pbtext_parse(&tensorflow__serving__model_server_config__descriptor,
-                         (const char *)data, size, &m, &st) != TSD_OK)
+    if (tsd_pbtext_parse(&tensorflow__serving__model_server_config__descriptor, (const char *)data,
+                         size, &m, &st) != TSD_OK)
         return 0;
     char *text = tsd_pbtext_print(m);
     if (text) {

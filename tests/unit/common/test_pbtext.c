@@ -40,7 +40,8 @@ static void parse_err(const char *text, const char *want)
     if (!strstr(st.msg, want))
         fprintf(stderr, "message '%s' lacks '%s'\n", st.msg, want);
     assert_non_null(strstr(st.msg, want));
-    assert_non_null(strstr(st.msg, "Error parsing text-format tensorflow.serving.ModelServerConfig"));
+    assert_non_null(
+        strstr(st.msg, "Error parsing text-format tensorflow.serving.ModelServerConfig"));
 }
 
 /* The example config of TF Serving's serving_config documentation. */
@@ -83,12 +84,11 @@ static void test_syntax_variants(void **state)
     (void)state;
     /* colon before '{', angle brackets, list syntax, separators, comments,
      * double quotes with escapes and adjacent string concatenation */
-    const char *text =
-        "# leading comment\n"
-        "model_config_list: <\n"
-        "  config: { name: \"m\\x41\\101\\n\" \"-tail\"; base_path: \"/x\",\n"
-        "    model_version_policy { specific { versions: [1, 2, 0x10] } } }\n"
-        ">\n";
+    const char *text = "# leading comment\n"
+                       "model_config_list: <\n"
+                       "  config: { name: \"m\\x41\\101\\n\" \"-tail\"; base_path: \"/x\",\n"
+                       "    model_version_policy { specific { versions: [1, 2, 0x10] } } }\n"
+                       ">\n";
     msc_t *c = parse_ok(text);
     Tensorflow__Serving__ModelConfig *m = c->model_config_list->config[0];
     assert_string_equal(m->name, "mAA\n-tail");
@@ -205,9 +205,12 @@ static void test_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_documented_example), cmocka_unit_test(test_syntax_variants),
-        cmocka_unit_test(test_enum_and_bool),      cmocka_unit_test(test_errors),
-        cmocka_unit_test(test_depth_limit),        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_documented_example),
+        cmocka_unit_test(test_syntax_variants),
+        cmocka_unit_test(test_enum_and_bool),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_depth_limit),
+        cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -166,26 +166,26 @@ static inline tsd_code sh_run_ex(const char *op, const sh_attr *attrs, int nattr
 
 /* sh_run_ex with placeholders of the inputs' exact shapes. */
 static inline tsd_code sh_run(const char *op, const sh_attr *attrs, int nattrs,
-                              const eng_tensor *ins, int nin, uint64_t const_mask,
-                              eng_tensor *outs, int nout, tsd_status *st)
+                              const eng_tensor *ins, int nin, uint64_t const_mask, eng_tensor *outs,
+                              int nout, tsd_status *st)
 {
     return sh_run_ex(op, attrs, nattrs, ins, nin, const_mask, 0, outs, nout, st);
 }
 
 /* Expect a status code and a message containing `needle`. */
-#define SH_EXPECT_ERR(rc, st, code, needle)                                                     \
-    do {                                                                                        \
-        if ((int)(rc) != (int)(code))                                                           \
-            fail_msg("code %d (want %d): %s", (int)(rc), (int)(code), (st)->msg);              \
-        if (!strstr((st)->msg, (needle)))                                                       \
-            fail_msg("message '%s' lacks '%s'", (st)->msg, (needle));                           \
+#define SH_EXPECT_ERR(rc, st, code, needle)                                                        \
+    do {                                                                                           \
+        if ((int)(rc) != (int)(code))                                                              \
+            fail_msg("code %d (want %d): %s", (int)(rc), (int)(code), (st)->msg);                  \
+        if (!strstr((st)->msg, (needle)))                                                          \
+            fail_msg("message '%s' lacks '%s'", (st)->msg, (needle));                              \
     } while (0)
 
 /* Expect success, printing the message otherwise. */
-#define SH_EXPECT_OK(rc, st)                                                                    \
-    do {                                                                                        \
-        if ((rc) != TSD_OK)                                                                     \
-            fail_msg("unexpected error %d: %s", (int)(rc), (st)->msg);                          \
+#define SH_EXPECT_OK(rc, st)                                                                       \
+    do {                                                                                           \
+        if ((rc) != TSD_OK)                                                                        \
+            fail_msg("unexpected error %d: %s", (int)(rc), (st)->msg);                             \
     } while (0)
 
 /* Compare a tensor's shape. */
@@ -289,8 +289,7 @@ static inline void sh_ex_floats(sh_pb *feats, const char *key, int n, const floa
 }
 
 /* A Feature holding an Int64List (packed or unpacked varints). */
-static inline void sh_ex_int64s(sh_pb *feats, const char *key, int n, const int64_t *v,
-                                int packed)
+static inline void sh_ex_int64s(sh_pb *feats, const char *key, int n, const int64_t *v, int packed)
 {
     sh_pb list = {.n = 0}, f = {.n = 0};
     if (packed) {

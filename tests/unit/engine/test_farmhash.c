@@ -45,8 +45,7 @@ static void test_vectors(void **state)
     assert_true(fp_str("0123456789abcdefg") == 12024047538191061578ULL);
     assert_true(fp_rep('x', 32) == 12901576723999808517ULL);
     assert_true(fp_rep('x', 33) == 12270365409943098935ULL);
-    assert_true(fp_str("The quick brown fox jumps over the lazy dog") ==
-                12375473906752639284ULL);
+    assert_true(fp_str("The quick brown fox jumps over the lazy dog") == 12375473906752639284ULL);
     assert_true(fp_rep('y', 64) == 4471793200125962424ULL);
     assert_true(fp_rep('z', 65) == 8299915583762718517ULL);
     assert_true(fp_rep('z', 128) == 5180972258444977603ULL);

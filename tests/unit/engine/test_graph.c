@@ -43,8 +43,7 @@ static void test_build_and_find(void **state)
     assert_non_null(strstr(st.msg, "duplicate node name 'n17'"));
     /* malformed input strings are rejected */
     const char *bad = "^";
-    assert_int_equal(eng_graph_add_node(g, "x", "NoOp", &bad, 1, NULL, &st),
-                     TSD_INVALID_ARGUMENT);
+    assert_int_equal(eng_graph_add_node(g, "x", "NoOp", &bad, 1, NULL, &st), TSD_INVALID_ARGUMENT);
     eng_graph_free(g);
 }
 
@@ -200,7 +199,7 @@ static void test_constant_folding(void **state)
     h_ph(g, "x", ENG_DT_FLOAT, 0, NULL);
     h_scalarf(g, "c1", 3.0f);
     h_scalarf(g, "c2", 4.0f);
-    h_bin(g, "sum", "Add", "c1", "c2");      /* folds to 7 */
+    h_bin(g, "sum", "Add", "c1", "c2");       /* folds to 7 */
     h_node(g, "id", "Identity", "sum", NULL); /* folds (alias of a constant) */
     h_bin(g, "y", "Mul", "id", "x");          /* the one step */
     h_node(g, "yid", "Identity", "y", NULL);  /* alias, no step */
@@ -275,8 +274,8 @@ static uint64_t rand_below(uint64_t *rng, uint64_t n)
 static void test_random_graphs(void **state)
 {
     (void)state;
-    static const char *const ops[] = {"Identity", "Add", "Mul", "Const", "Placeholder",
-                                      "NoOp", "IdentityN", "Bogus"};
+    static const char *const ops[] = {"Identity",    "Add",  "Mul",       "Const",
+                                      "Placeholder", "NoOp", "IdentityN", "Bogus"};
     uint64_t rng = 0x9e3779b97f4a7c15ULL;
 #define RAND(n) rand_below(&rng, (n))
     for (int iter = 0; iter < 300; iter++) {

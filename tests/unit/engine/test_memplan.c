@@ -190,16 +190,16 @@ static void test_alias_keeps_source_alive(void **state)
     static const int32_t flat[1] = {-1}, back[2] = {-1, WIDTH};
     i32_const(g, "flat", flat, 1);
     i32_const(g, "back", back, 2);
-    h_bin(g, "a", "Mul", "x", "two");          /* 2x */
+    h_bin(g, "a", "Mul", "x", "two");                           /* 2x */
     eng_node *r = h_node(g, "r", "Reshape", "a", "flat", NULL); /* shares a's buffer */
     h_attr(g, r, "T", eng_test_attr_type(ENG_DT_FLOAT));
     h_attr(g, r, "Tshape", eng_test_attr_type(ENG_DT_INT32));
-    h_bin(g, "b", "Mul", "x", "three");        /* must not land on a's buffer */
+    h_bin(g, "b", "Mul", "x", "three"); /* must not land on a's buffer */
     h_bin(g, "c", "Mul", "b", "one");
     eng_node *r2 = h_node(g, "r2", "Reshape", "r", "back", NULL);
     h_attr(g, r2, "T", eng_test_attr_type(ENG_DT_FLOAT));
     h_attr(g, r2, "Tshape", eng_test_attr_type(ENG_DT_INT32));
-    h_bin(g, "out", "Add", "r2", "c");         /* 2x + 3x = 5x */
+    h_bin(g, "out", "Add", "r2", "c"); /* 2x + 3x = 5x */
     eng_session *s = eng_session_new(g, "alias", NULL, &st);
     const char *feed[] = {"x:0"}, *fetch[] = {"out:0", "r:0"};
     eng_plan *p = h_compile(s, feed, 1, fetch, 2, NULL, 0, &st);

@@ -30,8 +30,7 @@ static int run_any(const char *op, const eng_attr_kv *attrs, int nattrs, const e
     tsd_status st = TSD_STATUS_INIT;
     tsd_code rc = run_mode(op, attrs, nattrs, in, nin, mode, out, &n, &st);
     if (rc != TSD_OK && rc != TSD_INVALID_ARGUMENT)
-        fprintf(stderr, "%s (mode %d): unexpected %s: %s\n", op, mode, tsd_code_name(rc),
-                st.msg);
+        fprintf(stderr, "%s (mode %d): unexpected %s: %s\n", op, mode, tsd_code_name(rc), st.msg);
     assert_true(rc == TSD_OK || rc == TSD_INVALID_ARGUMENT);
     if (rc == TSD_INVALID_ARGUMENT)
         assert_true(st.msg[0] != '\0');

@@ -50,8 +50,7 @@ static eng_tensor empty_default(eng_dtype dt)
 
 /* Run ParseExample (v2 = 0) or ParseExampleV2 on a batch. */
 static tsd_code run_parse(int v2, const pspec *p, const eng_str *ser, int64_t b,
-                          const eng_str *names, int64_t nnames, eng_tensor *outs,
-                          tsd_status *st)
+                          const eng_str *names, int64_t nnames, eng_tensor *outs, tsd_status *st)
 {
     eng_tensor ins[SH_MAX_IO];
     eng_str keys[3][MAXK];
@@ -123,7 +122,8 @@ static void test_dense_defaults(void **state)
     static const float age_def = -1.0f;
     static const int64_t pair_def[2] = {7, 8};
     static eng_str word_def = {"zz", 2};
-    pspec p = {.nd = 3, .dkeys = {"age", "pair", "word"},
+    pspec p = {.nd = 3,
+               .dkeys = {"age", "pair", "word"},
                .dtypes = {ENG_DT_FLOAT, ENG_DT_INT64, ENG_DT_STRING}};
     p.dshapes[0] = shape1(1);
     p.dshapes[1] = shape1(2);
@@ -229,7 +229,8 @@ static void check_sparse_layout(const eng_tensor *ind, const eng_tensor *shp, in
 static void test_varlen_sparse(void **state)
 {
     (void)state;
-    pspec p = {.ns = 3, .skeys = {"ids", "tags", "w"},
+    pspec p = {.ns = 3,
+               .skeys = {"ids", "tags", "w"},
                .stypes = {ENG_DT_INT64, ENG_DT_STRING, ENG_DT_FLOAT}};
     eng_str ser[4];
     sh_pb f = {.n = 0};
@@ -261,9 +262,8 @@ static void test_varlen_sparse(void **state)
         const int64_t *iv = o[3].data;
         assert_true(iv[0] == 5 && iv[1] == INT64_MIN && iv[2] == -1 && iv[3] == INT64_MAX);
         const eng_str *tv = o[4].data;
-        assert_true(sh_str_eq(&tv[0], "a") && sh_str_eq(&tv[1], "bb") &&
-                    sh_str_eq(&tv[2], "") && sh_str_eq(&tv[3], "x") &&
-                    sh_str_eq(&tv[4], "yyy"));
+        assert_true(sh_str_eq(&tv[0], "a") && sh_str_eq(&tv[1], "bb") && sh_str_eq(&tv[2], "") &&
+                    sh_str_eq(&tv[3], "x") && sh_str_eq(&tv[4], "yyy"));
         const float *wv = o[5].data;
         assert_true(wv[0] == 0.5f && wv[1] == -2.0f);
         assert_int_equal(o[5].dtype, ENG_DT_FLOAT);
@@ -398,7 +398,11 @@ static void test_duplicates(void **state)
     ser[1].ptr = cat;
     ser[1].len = ser[0].len + tail.len;
     free((void *)tail.ptr);
-    pspec p = {.ns = 1, .skeys = {"s"}, .stypes = {ENG_DT_STRING}, .nd = 1, .dkeys = {"d"},
+    pspec p = {.ns = 1,
+               .skeys = {"s"},
+               .stypes = {ENG_DT_STRING},
+               .nd = 1,
+               .dkeys = {"d"},
                .dtypes = {ENG_DT_FLOAT}};
     p.dshapes[0] = shape1(1);
     p.ddefs[0] = empty_default(ENG_DT_FLOAT);
@@ -433,7 +437,9 @@ static void test_ragged(void **state)
     f.n = 0;
     sh_ex_int64s(&f, "r", 1, b, 0);
     ser[2] = sh_ex_finish(&f);
-    pspec p = {.nr = 2, .rkeys = {"q", "r"}, .rtypes = {ENG_DT_INT64, ENG_DT_INT64},
+    pspec p = {.nr = 2,
+               .rkeys = {"q", "r"},
+               .rtypes = {ENG_DT_INT64, ENG_DT_INT64},
                .rsplits = {ENG_DT_INT32, ENG_DT_INT64}};
     eng_tensor o[4];
     tsd_status st;
@@ -458,7 +464,11 @@ static void test_ragged(void **state)
 static void test_bad_inputs(void **state)
 {
     (void)state;
-    pspec p = {.ns = 1, .skeys = {"s"}, .stypes = {ENG_DT_STRING}, .nd = 1, .dkeys = {"d"},
+    pspec p = {.ns = 1,
+               .skeys = {"s"},
+               .stypes = {ENG_DT_STRING},
+               .nd = 1,
+               .dkeys = {"d"},
                .dtypes = {ENG_DT_FLOAT}};
     p.dshapes[0] = shape1(1);
     static const float def = 4.0f;
@@ -467,9 +477,9 @@ static void test_bad_inputs(void **state)
     tsd_status st;
     /* Truncated length prefix, varint overflow, a group wire type. */
     static const char bad1[] = {0x0a, 0x05, 0x0a, 0x03};
-    static const char bad2[] = {0x08, (char)0xff, (char)0xff, (char)0xff, (char)0xff,
-                                (char)0xff, (char)0xff, (char)0xff, (char)0xff, (char)0xff,
-                                0x7f};
+    static const char bad2[] = {0x08,       (char)0xff, (char)0xff, (char)0xff,
+                                (char)0xff, (char)0xff, (char)0xff, (char)0xff,
+                                (char)0xff, (char)0xff, 0x7f};
     static const char bad3[] = {0x0b, 0x0c};
     const eng_str cases[3] = {{bad1, sizeof bad1}, {bad2, sizeof bad2}, {bad3, sizeof bad3}};
     for (int i = 0; i < 3; i++) {
@@ -522,8 +532,8 @@ static void test_truncations(void **state)
     sh_ex_int64s(&f, "i", 2, iv, 1);
     sh_ex_bytes(&f, "b", 2, bv);
     eng_str full = sh_ex_finish(&f);
-    pspec p = {.ns = 3, .skeys = {"b", "f", "i"},
-               .stypes = {ENG_DT_STRING, ENG_DT_FLOAT, ENG_DT_INT64}};
+    pspec p = {
+        .ns = 3, .skeys = {"b", "f", "i"}, .stypes = {ENG_DT_STRING, ENG_DT_FLOAT, ENG_DT_INT64}};
     int ok = 0;
     for (size_t len = 0; len <= full.len; len++) {
         char *cut = malloc(len ? len : 1);
@@ -585,8 +595,7 @@ static void test_taxi_record(void **state)
     size_t len = 0;
     char *rec = first_record(tsd_test_path("models/inputs/taxi_eval_examples.tfrecord.gz"), &len);
     assert_non_null(rec);
-    Tensorflow__Example *ex =
-        tensorflow__example__unpack(NULL, len, (const uint8_t *)rec);
+    Tensorflow__Example *ex = tensorflow__example__unpack(NULL, len, (const uint8_t *)rec);
     assert_non_null(ex);
     pspec p = {.ns = 17,
                .skeys = {"company", "dropoff_census_tract", "dropoff_community_area",
@@ -594,11 +603,10 @@ static void test_taxi_record(void **state)
                          "pickup_census_tract", "pickup_community_area", "pickup_latitude",
                          "pickup_longitude", "trip_miles", "trip_seconds", "trip_start_day",
                          "trip_start_hour", "trip_start_month", "trip_start_timestamp"},
-               .stypes = {ENG_DT_STRING, ENG_DT_INT64, ENG_DT_INT64, ENG_DT_FLOAT,
-                          ENG_DT_FLOAT, ENG_DT_FLOAT, ENG_DT_STRING, ENG_DT_INT64,
-                          ENG_DT_INT64, ENG_DT_FLOAT, ENG_DT_FLOAT, ENG_DT_FLOAT,
-                          ENG_DT_INT64, ENG_DT_INT64, ENG_DT_INT64, ENG_DT_INT64,
-                          ENG_DT_INT64}};
+               .stypes = {ENG_DT_STRING, ENG_DT_INT64, ENG_DT_INT64, ENG_DT_FLOAT, ENG_DT_FLOAT,
+                          ENG_DT_FLOAT, ENG_DT_STRING, ENG_DT_INT64, ENG_DT_INT64, ENG_DT_FLOAT,
+                          ENG_DT_FLOAT, ENG_DT_FLOAT, ENG_DT_INT64, ENG_DT_INT64, ENG_DT_INT64,
+                          ENG_DT_INT64, ENG_DT_INT64}};
     eng_str ser[2] = {{rec, len}, {rec, len}};
     eng_tensor o[51];
     tsd_status st;
@@ -733,18 +741,12 @@ static void test_decoder_direct(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dense_defaults),
-        cmocka_unit_test(test_required_missing),
-        cmocka_unit_test(test_varlen_sparse),
-        cmocka_unit_test(test_type_mismatch),
-        cmocka_unit_test(test_count_mismatch),
-        cmocka_unit_test(test_packed_unpacked),
-        cmocka_unit_test(test_duplicates),
-        cmocka_unit_test(test_ragged),
-        cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_truncations),
-        cmocka_unit_test(test_taxi_record),
-        cmocka_unit_test(test_random_roundtrip),
+        cmocka_unit_test(test_dense_defaults), cmocka_unit_test(test_required_missing),
+        cmocka_unit_test(test_varlen_sparse),  cmocka_unit_test(test_type_mismatch),
+        cmocka_unit_test(test_count_mismatch), cmocka_unit_test(test_packed_unpacked),
+        cmocka_unit_test(test_duplicates),     cmocka_unit_test(test_ragged),
+        cmocka_unit_test(test_bad_inputs),     cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_taxi_record),    cmocka_unit_test(test_random_roundtrip),
         cmocka_unit_test(test_decoder_direct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,19 +147,19 @@ static void test_sparse_reshape(void **state)
     }
     sh_free(o, 2);
     nsh[0] = -1;
-    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st,
-                  TSD_INVALID_ARGUMENT, "only one output dimension may be -1");
+    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st, TSD_INVALID_ARGUMENT,
+                  "only one output dimension may be -1");
     nsh[0] = 5;
     nsh[1] = 7;
-    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st,
-                  TSD_INVALID_ARGUMENT, "Input to reshape is a tensor with 36 dense values");
+    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st, TSD_INVALID_ARGUMENT,
+                  "Input to reshape is a tensor with 36 dense values");
     nsh[1] = -1;
-    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st,
-                  TSD_INVALID_ARGUMENT, "requires a multiple of 5");
+    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st, TSD_INVALID_ARGUMENT,
+                  "requires a multiple of 5");
     nsh[0] = 9;
     idx[4][2] = 6; /* out of the input shape */
-    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st,
-                  TSD_INVALID_ARGUMENT, "out of bounds");
+    SH_EXPECT_ERR(sh_run("SparseReshape", NULL, 0, ins, 3, 0, o, 2, &st), &st, TSD_INVALID_ARGUMENT,
+                  "out of bounds");
 }
 
 /* ---- SparseSegment* ------------------------------------------------------------------ */
@@ -167,8 +167,7 @@ static void test_sparse_reshape(void **state)
 enum { K_SUM, K_MEAN, K_SQRTN };
 
 static tsd_code run_seg(const char *op, const eng_tensor *data, const eng_tensor *idx,
-                        const eng_tensor *seg, const eng_tensor *num, eng_tensor *o,
-                        tsd_status *st)
+                        const eng_tensor *seg, const eng_tensor *num, eng_tensor *o, tsd_status *st)
 {
     eng_tensor ins[4] = {*data, *idx, *seg};
     int n = 3;
@@ -179,8 +178,8 @@ static tsd_code run_seg(const char *op, const eng_tensor *data, const eng_tensor
 }
 
 /* Naive reference in double. */
-static void ref_segment(const float *data, int64_t cols, const int64_t *idx,
-                        const int64_t *seg, int64_t n, int64_t rows, int kind, double *out)
+static void ref_segment(const float *data, int64_t cols, const int64_t *idx, const int64_t *seg,
+                        int64_t n, int64_t rows, int kind, double *out)
 {
     for (int64_t s = 0; s < rows; s++) {
         int64_t cnt = 0;
@@ -229,17 +228,17 @@ static void test_segments_random(void **state)
     for (int k = 0; k < 3; k++) {
         ref_segment(data, C, idx64, seg64, N, rows, k, ref);
         for (int variant = 0; variant < 3; variant++) {
-            eng_tensor it = variant == 1 ? sh_vec(ENG_DT_INT32, N, idx32)
-                                         : sh_vec(ENG_DT_INT64, N, idx64);
-            eng_tensor sg = variant == 2 ? sh_vec(ENG_DT_INT32, N, seg32)
-                                         : sh_vec(ENG_DT_INT64, N, seg64);
+            eng_tensor it =
+                variant == 1 ? sh_vec(ENG_DT_INT32, N, idx32) : sh_vec(ENG_DT_INT64, N, idx64);
+            eng_tensor sg =
+                variant == 2 ? sh_vec(ENG_DT_INT32, N, seg32) : sh_vec(ENG_DT_INT64, N, seg64);
             int64_t nseg = rows + 3;
             eng_tensor ns = sh_scalar(ENG_DT_INT64, &nseg);
             eng_tensor o;
             tsd_status st;
             int withn = variant == 2;
-            SH_EXPECT_OK(run_seg(withn ? opsn[k] : ops[k], &dt, &it, &sg, withn ? &ns : NULL,
-                                 &o, &st), &st);
+            SH_EXPECT_OK(
+                run_seg(withn ? opsn[k] : ops[k], &dt, &it, &sg, withn ? &ns : NULL, &o, &st), &st);
             int64_t want_rows = withn ? nseg : rows;
             int64_t od[2] = {want_rows, C};
             sh_assert_shape(&o, 2, od);
@@ -247,8 +246,8 @@ static void test_segments_random(void **state)
             for (int64_t e = 0; e < want_rows * C; e++) {
                 double w = e < rows * C ? ref[e] : 0.0;
                 if (fabs(got[e] - w) > 1e-4 * (1 + fabs(w)))
-                    fail_msg("%s variant %d element %lld: %g vs %g", ops[k], variant,
-                             (long long)e, got[e], w);
+                    fail_msg("%s variant %d element %lld: %g vs %g", ops[k], variant, (long long)e,
+                             got[e], w);
             }
             sh_free(&o, 1);
         }
@@ -532,8 +531,7 @@ static void test_bounds(void **state)
     eng_tensor ii[2] = {sh_mat(ENG_DT_INT64, 3, 40, si), sh_mat(ENG_DT_INT64, 3, 25, vi)};
     at[0] = sh_type("out_type", ENG_DT_INT64);
     for (int upper = 0; upper < 2; upper++) {
-        SH_EXPECT_OK(sh_run(upper ? "UpperBound" : "LowerBound", at, 1, ii, 2, 0, &o, 1, &st),
-                     &st);
+        SH_EXPECT_OK(sh_run(upper ? "UpperBound" : "LowerBound", at, 1, ii, 2, 0, &o, 1, &st), &st);
         for (int r = 0; r < 3; r++)
             for (int j = 0; j < 25; j++) {
                 int64_t cnt = 0;
@@ -569,8 +567,7 @@ static void test_unique_v2(void **state)
                   "axis 1");
 }
 
-static tsd_code run_spmm(const eng_tensor *ins, int adj_a, int adj_b, eng_tensor *o,
-                         tsd_status *st)
+static tsd_code run_spmm(const eng_tensor *ins, int adj_a, int adj_b, eng_tensor *o, tsd_status *st)
 {
     sh_attr at[2] = {sh_bool("adjoint_a", adj_a), sh_bool("adjoint_b", adj_b)};
     return sh_run("SparseTensorDenseMatMul", at, 2, ins, 4, SH_CONST(2), o, 1, st);
@@ -643,11 +640,11 @@ static void test_segment_sum(void **state)
     assert_memory_equal(o.data, want, sizeof want);
     sh_free(&o, 1);
     seg[3] = 1;
-    SH_EXPECT_ERR(sh_run("SegmentSum", NULL, 0, ins, 2, 0, &o, 1, &st), &st,
-                  TSD_INVALID_ARGUMENT, "segment ids are not increasing");
+    SH_EXPECT_ERR(sh_run("SegmentSum", NULL, 0, ins, 2, 0, &o, 1, &st), &st, TSD_INVALID_ARGUMENT,
+                  "segment ids are not increasing");
     seg[0] = -1;
-    SH_EXPECT_ERR(sh_run("SegmentSum", NULL, 0, ins, 2, 0, &o, 1, &st), &st,
-                  TSD_INVALID_ARGUMENT, "segment ids must be >= 0");
+    SH_EXPECT_ERR(sh_run("SegmentSum", NULL, 0, ins, 2, 0, &o, 1, &st), &st, TSD_INVALID_ARGUMENT,
+                  "segment ids must be >= 0");
 }
 
 int main(void)

@@ -172,9 +172,9 @@ typedef struct sp_in {
     int64_t shape[2];
 } sp_in;
 
-static tsd_code run_cross(const char *op, sp_in *sp, int n, eng_tensor *dense, int nd,
-                          int hashed, int64_t buckets, int64_t key, const char *sep,
-                          eng_tensor *o, tsd_status *st)
+static tsd_code run_cross(const char *op, sp_in *sp, int n, eng_tensor *dense, int nd, int hashed,
+                          int64_t buckets, int64_t key, const char *sep, eng_tensor *o,
+                          tsd_status *st)
 {
     eng_tensor ins[32];
     eng_dtype stypes[8], dtypes[8];
@@ -183,8 +183,8 @@ static tsd_code run_cross(const char *op, sp_in *sp, int n, eng_tensor *dense, i
         ins[k++] = sh_mat(ENG_DT_INT64, sp[i].n, 2, sp[i].idx);
     for (int i = 0; i < n; i++) {
         stypes[i] = sp[i].dt;
-        ins[k++] = sh_vec(sp[i].dt, sp[i].n, sp[i].dt == ENG_DT_STRING ? (void *)sp[i].sv
-                                                                       : (void *)sp[i].iv);
+        ins[k++] = sh_vec(sp[i].dt, sp[i].n,
+                          sp[i].dt == ENG_DT_STRING ? (void *)sp[i].sv : (void *)sp[i].iv);
     }
     for (int i = 0; i < n; i++)
         ins[k++] = sh_vec(ENG_DT_INT64, 2, sp[i].shape);
@@ -244,8 +244,9 @@ static void test_cross_hashed_vectors(void **state)
     for (int c = 0; c < 4; c++) {
         eng_tensor o[3];
         tsd_status st;
-        SH_EXPECT_OK(run_cross("SparseCross", sp, 3, NULL, 0, 1, cases[c].buckets,
-                               cases[c].key, NULL, o, &st), &st);
+        SH_EXPECT_OK(run_cross("SparseCross", sp, 3, NULL, 0, 1, cases[c].buckets, cases[c].key,
+                               NULL, o, &st),
+                     &st);
         assert_int_equal(o[1].dims[0], 1);
         assert_true((uint64_t)((int64_t *)o[1].data)[0] == cases[c].want);
         int64_t idx[2] = {0, 0}, shp[2] = {1, 1};
@@ -308,8 +309,7 @@ static void test_cross_hashed_v2(void **state)
             assert_true(((int64_t *)o[1].data)[j] != v);
     }
     sh_free(o, 3);
-    SH_EXPECT_ERR(run_cross_hashed(sp, 3, 1000, 1, o, &st), &st, TSD_UNIMPLEMENTED,
-                  "strong_hash");
+    SH_EXPECT_ERR(run_cross_hashed(sp, 3, 1000, 1, o, &st), &st, TSD_UNIMPLEMENTED, "strong_hash");
 }
 
 static void test_cross_strings(void **state)
@@ -325,8 +325,8 @@ static void test_cross_strings(void **state)
     tsd_status st;
     SH_EXPECT_OK(run_cross("SparseCross", sp, 2, &dense, 1, 0, 0, 0, NULL, o, &st), &st);
     /* Row 0: a1,a2 x b1 x d1,d2, last input fastest; rows 1, 2 lack an input. */
-    expect_strs(&o[1], 4, (const char *[]){"a1_X_b1_X_d1", "a1_X_b1_X_d2", "a2_X_b1_X_d1",
-                                           "a2_X_b1_X_d2"});
+    expect_strs(&o[1], 4,
+                (const char *[]){"a1_X_b1_X_d1", "a1_X_b1_X_d2", "a2_X_b1_X_d1", "a2_X_b1_X_d2"});
     int64_t idx[8] = {0, 0, 0, 1, 0, 2, 0, 3}, shp[2] = {3, 4};
     assert_memory_equal(o[0].data, idx, sizeof idx);
     assert_memory_equal(o[2].data, shp, sizeof shp);
@@ -387,8 +387,9 @@ static void test_cross_random(void **state)
         int64_t buckets = iter % 2 ? 1000 : 0;
         eng_tensor o[3];
         tsd_status st;
-        SH_EXPECT_OK(run_cross("SparseCross", sp, 2, &dense, 1, 1, buckets, 956888297470, NULL,
-                               o, &st), &st);
+        SH_EXPECT_OK(
+            run_cross("SparseCross", sp, 2, &dense, 1, 1, buckets, 956888297470, NULL, o, &st),
+            &st);
         int64_t pos = 0, maxc = 0;
         for (int64_t r = 0; r < batch; r++) {
             uint64_t f0[4], f1[4], f2[2], want[64];
@@ -455,8 +456,8 @@ static void test_string_join_length_substr(void **state)
     expect_strs(&o, 2, (const char *[]){"p--x--", "p--yy--z"});
     sh_free(&o, 1);
     ins[2] = sh_vec(ENG_DT_STRING, 1, sh_strs(1, a));
-    SH_EXPECT_ERR(sh_run("StringJoin", at, 2, ins, 3, 0, &o, 1, &st), &st,
-                  TSD_INVALID_ARGUMENT, "same shape");
+    SH_EXPECT_ERR(sh_run("StringJoin", at, 2, ins, 3, 0, &o, 1, &st), &st, TSD_INVALID_ARGUMENT,
+                  "same shape");
     const char *u[3] = {"", "abc", "h\xc3\xa9llo"};
     eng_tensor us = sh_vec(ENG_DT_STRING, 3, sh_strs(3, u));
     SH_EXPECT_OK(sh_run("StringLength", NULL, 0, &us, 1, 0, &o, 1, &st), &st);

@@ -88,8 +88,7 @@ static void run_dense(eng_plan *p, int nfetch, int relu_out)
 static void test_fold_weights_and_fuse(void **state)
 {
     (void)state;
-    if (!eng_op_supported("MatMul") || !eng_op_supported("BiasAdd") ||
-        !eng_op_supported("Relu"))
+    if (!eng_op_supported("MatMul") || !eng_op_supported("BiasAdd") || !eng_op_supported("Relu"))
         skip();
     tsd_status st = TSD_STATUS_INIT;
     eng_session *s = dense_session();
@@ -257,8 +256,7 @@ static void test_testkit(void **state)
     /* Const inputs (folded at compile time) and several runs. */
     eng_test_opts o = {.const_mask = 1, .runs = 3};
     nout = 2;
-    assert_int_equal(eng_test_run_op_ex("Identity", attrs, 1, in, 1, &o, out, &nout, &st),
-                     TSD_OK);
+    assert_int_equal(eng_test_run_op_ex("Identity", attrs, 1, in, 1, &o, out, &nout, &st), TSD_OK);
     assert_memory_equal(out[0].data, a, sizeof a);
     eng_tensor_free_data(&out[0]);
     /* Errors: unknown op; too little room for the outputs. */

@@ -394,8 +394,7 @@ static void test_table_from_tensors(void **state)
     add_find(g, "find", "table_again", "q");
     h_node(g, "size", "LookupTableSizeV2", "table", NULL);
     eng_session *s = eng_session_new(g, "census", NULL, &st);
-    const char *feed[] = {"q:0"}, *ff[] = {"find:0"}, *fs[] = {"size:0"},
-               *tinit[] = {"table_init"};
+    const char *feed[] = {"q:0"}, *ff[] = {"find:0"}, *fs[] = {"size:0"}, *tinit[] = {"table_init"};
     eng_plan *find = h_compile(s, feed, 1, ff, 1, NULL, 0, &st);
     eng_plan *size = h_compile(s, NULL, 0, fs, 1, NULL, 0, &st);
     assert_non_null(find);
@@ -432,8 +431,7 @@ static void test_table_from_text_file(void **state)
     (void)state;
     tsd_status st = TSD_STATUS_INIT;
     files f = {{"/assets/vocab.txt", "/assets/cols.tsv", "/assets/holes.txt"},
-               {"apple\nbanana\r\ncherry\ndate", "a\t10\tx\nb\t20\ty\nc\t30\tz\n",
-                "a\n\nb\n"}};
+               {"apple\nbanana\r\ncherry\ndate", "a\t10\tx\nb\t20\ty\nc\t30\tz\n", "a\n\nb\n"}};
     eng_host host = {&f, read_file};
     eng_graph *g = eng_graph_new();
     const char *p1[] = {"/assets/vocab.txt"}, *p2[] = {"/assets/cols.tsv"};

@@ -33,8 +33,7 @@ static void test_dtype_sizes_names(void **state)
     assert_string_equal(eng_dtype_name(ENG_DT_INT64), "int64");
     assert_string_equal(eng_dtype_name(ENG_DT_BOOL), "bool");
     assert_string_equal(eng_dtype_name(ENG_DT_RESOURCE), "resource");
-    assert_string_equal(eng_dtype_name((eng_dtype)(ENG_DT_FLOAT + ENG_DT_REF_OFFSET)),
-                        "float_ref");
+    assert_string_equal(eng_dtype_name((eng_dtype)(ENG_DT_FLOAT + ENG_DT_REF_OFFSET)), "float_ref");
     assert_string_equal(eng_dtype_name((eng_dtype)77), "unknown");
 }
 
@@ -209,12 +208,9 @@ static void test_attr_getters(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dtype_sizes_names),
-        cmocka_unit_test(test_alloc_numeric),
-        cmocka_unit_test(test_alloc_limits),
-        cmocka_unit_test(test_strings_alloc_copy),
-        cmocka_unit_test(test_copy_numeric_and_bad),
-        cmocka_unit_test(test_shape_str),
+        cmocka_unit_test(test_dtype_sizes_names),    cmocka_unit_test(test_alloc_numeric),
+        cmocka_unit_test(test_alloc_limits),         cmocka_unit_test(test_strings_alloc_copy),
+        cmocka_unit_test(test_copy_numeric_and_bad), cmocka_unit_test(test_shape_str),
         cmocka_unit_test(test_attr_getters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,10 @@
 #include "tensorflow/core/framework/graph.pb-c.h"
 
 /* Append p to a protobuf-c repeated pointer field. */
-#define GB_PUSH(arr, n, p)                                                                    \
-    do {                                                                                      \
-        (arr) = realloc((arr), ((n) + 1) * sizeof *(arr));                                    \
-        (arr)[(n)++] = (p);                                                                   \
+#define GB_PUSH(arr, n, p)                                                                         \
+    do {                                                                                           \
+        (arr) = realloc((arr), ((n) + 1) * sizeof *(arr));                                         \
+        (arr)[(n)++] = (p);                                                                        \
     } while (0)
 
 static inline Tensorflow__GraphDef *gb_graph(void)
@@ -98,8 +98,7 @@ static inline Tensorflow__AttrValue *gb_av_func(const char *name)
     return v;
 }
 
-static inline void gb_func_attr(Tensorflow__AttrValue *f, const char *key,
-                                Tensorflow__AttrValue *v)
+static inline void gb_func_attr(Tensorflow__AttrValue *f, const char *key, Tensorflow__AttrValue *v)
 {
     Tensorflow__NameAttrList__AttrEntry *e = malloc(sizeof *e);
     tensorflow__name_attr_list__attr_entry__init(e);

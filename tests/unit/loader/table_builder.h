@@ -171,8 +171,8 @@ static inline void tb_index_key(tb_buf *key, const tb_kv *last, const tb_kv *nex
  * Write a whole table: data blocks of per_block entries (0 = one block),
  * restart interval `restart`, Snappy data blocks if snappy.
  */
-static inline void tb_table(tb_buf *file, const tb_kv *kv, size_t n, size_t per_block,
-                            int restart, int snappy)
+static inline void tb_table(tb_buf *file, const tb_kv *kv, size_t n, size_t per_block, int restart,
+                            int snappy)
 {
     if (per_block == 0)
         per_block = n ? n : 1;

@@ -25,8 +25,8 @@
 #define HP3 TFS "saved_model_half_plus_three/00000123/variables/variables"
 #define CNT TFS "saved_model_counter/00000123/variables/variables"
 #define TF2 TFS "saved_model_half_plus_two_tf2_cpu/00000123/variables/variables"
-#define EMPTYCFG                                                                             \
-    TFS "saved_model_half_plus_two_cpu_with_empty_saved_model_config/00000123/variables/"     \
+#define EMPTYCFG                                                                                   \
+    TFS "saved_model_half_plus_two_cpu_with_empty_saved_model_config/00000123/variables/"          \
         "variables"
 #define CENSUS "models/estimator/census_wide_deep/1527087570/variables/variables"
 #define IRIS "models/estimator/iris_linear/1/variables/variables"
@@ -148,8 +148,8 @@ static const struct {
     {"dnn/hiddenlayer_2/bias", 1, 50, 0},
     {"dnn/hiddenlayer_3/kernel", 2, 50, 25},
     {"dnn/hiddenlayer_3/bias", 1, 25, 0},
-    {"dnn/input_from_feature_columns/input_layer/occupation_embedding/embedding_weights", 2,
-     1000, 8},
+    {"dnn/input_from_feature_columns/input_layer/occupation_embedding/embedding_weights", 2, 1000,
+     8},
     {"dnn/logits/kernel", 2, 25, 1},
     {"dnn/logits/bias", 1, 1, 0},
     {"linear/linear_model/age_bucketized/weights", 2, 11, 1},
@@ -171,8 +171,8 @@ static void test_census(void **state)
     assert_int_equal(read_i64(b, "global_step"), 32580);
     assert_int_equal(ldr_bundle_find(b, "global_step")->rank, 0);
     size_t raw_len;
-    uint8_t *raw = (uint8_t *)tsd_test_read_file(
-        tsd_test_path(CENSUS ".data-00000-of-00001"), &raw_len);
+    uint8_t *raw =
+        (uint8_t *)tsd_test_read_file(tsd_test_path(CENSUS ".data-00000-of-00001"), &raw_len);
     assert_non_null(raw);
     assert_int_equal(raw_len, 115712);
     uint64_t total = 8; /* global_step */
@@ -265,8 +265,8 @@ static void check_object_graph(ldr_bundle *b, uint64_t entry_size)
     size_t vl = s[0].len < 128 ? 1 : s[0].len < 16384 ? 2 : 3;
     assert_int_equal(vl + 4 + s[0].len, entry_size);
     /* the bytes are a TrackableObjectGraph proto with nodes */
-    Tensorflow__TrackableObjectGraph *g = tensorflow__trackable_object_graph__unpack(
-        NULL, s[0].len, (const uint8_t *)s[0].ptr);
+    Tensorflow__TrackableObjectGraph *g =
+        tensorflow__trackable_object_graph__unpack(NULL, s[0].len, (const uint8_t *)s[0].ptr);
     assert_non_null(g);
     assert_true(g->n_nodes > 1);
     tensorflow__trackable_object_graph__free_unpacked(g, NULL);
@@ -304,8 +304,7 @@ static void test_keras(void **state)
     assert_int_equal(read_i64(b, "optimizer/iter/.ATTRIBUTES/VARIABLE_VALUE"), 1);
     int64_t one = 1, d55[2] = {5, 5};
     float kb = 0.001f;
-    expect_floats(b, "layer_with_weights-2/bias/.ATTRIBUTES/VARIABLE_VALUE", 1, &one, &kb, 1,
-                  5e-6);
+    expect_floats(b, "layer_with_weights-2/bias/.ATTRIBUTES/VARIABLE_VALUE", 1, &one, &kb, 1, 5e-6);
     expect_scalar(b, "optimizer/learning_rate/.ATTRIBUTES/VARIABLE_VALUE", 0.001f);
     eng_tensor k = read_ok(b, "layer_with_weights-0/kernel/.ATTRIBUTES/VARIABLE_VALUE");
     assert_int_equal(k.rank, 2);
@@ -370,8 +369,8 @@ static void test_slice_parse(void **state)
     assert_int_equal(s.rank, 1);
     assert_int_equal(s.length[0], -1);
     static const char *const good[] = {
-        "51 100 0,51:0,100", "1 3 0,1:0,3", "10 -", "4 5 6 -:1,2:5,1", "7 3,4",
-        "1 2 3 4 5 6 7 8 0,1:-:-:-:-:-:-:0,8",
+        "51 100 0,51:0,100", "1 3 0,1:0,3", "10 -",
+        "4 5 6 -:1,2:5,1",   "7 3,4",       "1 2 3 4 5 6 7 8 0,1:-:-:-:-:-:-:0,8",
     };
     for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
         char buf[256];
@@ -381,13 +380,26 @@ static void test_slice_parse(void **state)
         assert_string_equal(buf, good[i]);
     }
     static const char *const bad[] = {
-        "51 100",           "51 100 0,51",        "51 100 0,51:0,100:0,1",
-        "51 100 0,52:0,100", "51 100 a,1:0,100", "51 100 0,0:0,100",
-        "-1 100 0,1:0,100", "51  100 0,51:0,100", " 51 100 0,51:0,100",
-        "51 100 0,51,3:0,100", "51 100 0,51:", "51 100 :0,100",
-        "1 2 3 4 5 6 7 8 9 -:-:-:-:-:-:-:-:-", "51 100 0,51:0,100 ",
-        "51 100 -1,5:0,100", "51", "x 0,1", "99999999999999999999 0,1",
-        "5 3,3", "5 6,1",
+        "51 100",
+        "51 100 0,51",
+        "51 100 0,51:0,100:0,1",
+        "51 100 0,52:0,100",
+        "51 100 a,1:0,100",
+        "51 100 0,0:0,100",
+        "-1 100 0,1:0,100",
+        "51  100 0,51:0,100",
+        " 51 100 0,51:0,100",
+        "51 100 0,51,3:0,100",
+        "51 100 0,51:",
+        "51 100 :0,100",
+        "1 2 3 4 5 6 7 8 9 -:-:-:-:-:-:-:-:-",
+        "51 100 0,51:0,100 ",
+        "51 100 -1,5:0,100",
+        "51",
+        "x 0,1",
+        "99999999999999999999 0,1",
+        "5 3,3",
+        "5 6,1",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         tsd_status_clear(&st);
@@ -447,8 +459,7 @@ static void test_slice_read(void **state)
 
     b = open_ok(IRIS);
     assert_int_equal(
-        ldr_bundle_read_slice(b, "linear/linear_model/bias_weights", "3 1,2", &part, &st),
-        TSD_OK);
+        ldr_bundle_read_slice(b, "linear/linear_model/bias_weights", "3 1,2", &part, &st), TSD_OK);
     assert_int_equal(part.rank, 1);
     assert_int_equal(part.dims[0], 2);
     assert_true(fabs(((float *)part.data)[0] - 0.3335) < 5e-5);
@@ -467,8 +478,8 @@ typedef struct wentry {
 
 /* Write <dir>/variables/variables.{index,data-00000-of-NNNNN}; returns prefix. */
 static const char *write_bundle(const char *dir, const uint8_t *hdr, size_t hdr_len,
-                                const wentry *ents, size_t n, const uint8_t *data,
-                                size_t data_len, int nshards)
+                                const wentry *ents, size_t n, const uint8_t *data, size_t data_len,
+                                int nshards)
 {
     static char prefix[512];
     char path[600];
@@ -558,8 +569,7 @@ static void test_hostile_entries(void **state)
     big.dtype = TENSORFLOW__DATA_TYPE__DT_VARIANT;
     write_bundle(dir, std_header, sizeof std_header, &e1, 1, data, 16, 1);
     assert_int_equal(ldr_bundle_open(prefix, &b, &st), TSD_OK);
-    assert_int_equal(ldr_bundle_read(b, ldr_bundle_find(b, "huge"), &t, &st),
-                     TSD_UNIMPLEMENTED);
+    assert_int_equal(ldr_bundle_read(b, ldr_bundle_find(b, "huge"), &t, &st), TSD_UNIMPLEMENTED);
     ldr_bundle_close(b);
     big.dtype = TENSORFLOW__DATA_TYPE__DT_FLOAT;
     Tensorflow__TensorSliceProto sl = TENSORFLOW__TENSOR_SLICE_PROTO__INIT;
@@ -613,8 +623,7 @@ static void test_hostile_entries(void **state)
     assert_int_equal(ldr_bundle_open(prefix, &b, &st), TSD_NOT_FOUND);
     assert_non_null(strstr(st.msg, "variables.data-00001-of-00002"));
     /* missing index */
-    assert_int_equal(ldr_bundle_open("/nonexistent/variables/variables", &b, &st),
-                     TSD_NOT_FOUND);
+    assert_int_equal(ldr_bundle_open("/nonexistent/variables/variables", &b, &st), TSD_NOT_FOUND);
     assert_non_null(strstr(st.msg, "variables/variables.index"));
 }
 
@@ -788,8 +797,8 @@ static void test_two_shards(void **state)
 /* ---- corrupted real files ----------------------------------------------- */
 
 /* Copy a real bundle's files into dir/variables/ with optional damage. */
-static const char *copy_bundle(const char *dir, const char *rel, size_t index_len,
-                               long flip_index, size_t data_len, long flip_data)
+static const char *copy_bundle(const char *dir, const char *rel, size_t index_len, long flip_index,
+                               size_t data_len, long flip_data)
 {
     static char prefix[512];
     char src[600], dst[600];
@@ -939,18 +948,12 @@ static void test_index_parse_mem(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_half_plus),
-        cmocka_unit_test(test_census),
-        cmocka_unit_test(test_iris_taxi),
-        cmocka_unit_test(test_tf2_strings),
-        cmocka_unit_test(test_keras),
-        cmocka_unit_test(test_slice_parse),
-        cmocka_unit_test(test_slice_read),
-        cmocka_unit_test(test_hostile_entries),
-        cmocka_unit_test(test_two_shards),
-        cmocka_unit_test(test_built_strings_and_endianness),
-        cmocka_unit_test(test_truncated_files),
-        cmocka_unit_test(test_bit_flips),
+        cmocka_unit_test(test_half_plus),       cmocka_unit_test(test_census),
+        cmocka_unit_test(test_iris_taxi),       cmocka_unit_test(test_tf2_strings),
+        cmocka_unit_test(test_keras),           cmocka_unit_test(test_slice_parse),
+        cmocka_unit_test(test_slice_read),      cmocka_unit_test(test_hostile_entries),
+        cmocka_unit_test(test_two_shards),      cmocka_unit_test(test_built_strings_and_endianness),
+        cmocka_unit_test(test_truncated_files), cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_index_parse_mem),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

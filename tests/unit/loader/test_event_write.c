@@ -76,8 +76,7 @@ static void test_read_back(void **state)
         assert_int_equal(ldr_event_writer_scalars(w, 1800000000.0 + step, step, tags, v, 2, &st),
                          TSD_OK);
     }
-    assert_int_equal(ldr_event_writer_checkpoint(w, 1800000004.0, 3, "model.ckpt-3", &st),
-                     TSD_OK);
+    assert_int_equal(ldr_event_writer_checkpoint(w, 1800000004.0, 3, "model.ckpt-3", &st), TSD_OK);
     char path[1024];
     snprintf(path, sizeof path, "%s", ldr_event_writer_path(w));
     ldr_event_writer_free(w); /* flushes */
@@ -123,9 +122,12 @@ static void test_read_back(void **state)
              "    e = event_pb2.Event(); e.ParseFromString(body); evs.append(e); i += n + 16\n"
              "assert evs[0].file_version == 'brain.Event:2' and evs[0].wall_time == 1800000000.0\n"
              "assert [e.step for e in evs[1:4]] == [1, 2, 3]\n"
-             "assert evs[2].summary.value[0].tag == 'loss' and abs(evs[2].summary.value[0].simple_value - 0.5) < 1e-7\n"
-             "assert evs[3].summary.value[1].tag == 'global_step/sec' and evs[3].summary.value[1].simple_value == 300.0\n"
-             "assert evs[4].session_log.status == 3 and evs[4].session_log.checkpoint_path == 'model.ckpt-3'\n"
+             "assert evs[2].summary.value[0].tag == 'loss' and "
+             "abs(evs[2].summary.value[0].simple_value - 0.5) < 1e-7\n"
+             "assert evs[3].summary.value[1].tag == 'global_step/sec' and "
+             "evs[3].summary.value[1].simple_value == 300.0\n"
+             "assert evs[4].session_log.status == 3 and evs[4].session_log.checkpoint_path == "
+             "'model.ckpt-3'\n"
              "PYEOF\n",
              TSD_SOURCE_DIR, path);
     int rc = system(cmd);

@@ -124,16 +124,16 @@ static void test_bad_feeds(void **state)
 
     /* int32 fed where the graph wants float */
     int32_t iv[] = {2};
-    eng_tensor x = {.dtype = ENG_DT_INT32, .rank = 2, .dims = {1, 1}, .data = iv,
-                    .nbytes = sizeof iv};
+    eng_tensor x = {
+        .dtype = ENG_DT_INT32, .rank = 2, .dims = {1, 1}, .data = iv, .nbytes = sizeof iv};
     tsd_status_clear(&st);
     assert_int_equal(eng_plan_run(p, c, &x, &out, &st), TSD_INVALID_ARGUMENT);
     assert_true(st.msg[0] != '\0');
 
     /* a batch of 10^9 rows claimed with 4 bytes of data */
     float fv[] = {2.0f};
-    x = (eng_tensor){.dtype = ENG_DT_FLOAT, .rank = 2, .dims = {1000000000, 1}, .data = fv,
-                     .nbytes = sizeof fv};
+    x = (eng_tensor){
+        .dtype = ENG_DT_FLOAT, .rank = 2, .dims = {1000000000, 1}, .data = fv, .nbytes = sizeof fv};
     tsd_status_clear(&st);
     assert_int_not_equal(eng_plan_run(p, c, &x, &out, &st), TSD_OK);
 
@@ -141,8 +141,8 @@ static void test_bad_feeds(void **state)
     const eng_plan *pr = ldr_model_plan(m, "regress_x_to_y", &st);
     assert_non_null(pr);
     eng_str ex = gold_example('f', "x", 2.0, 0);
-    x = (eng_tensor){.dtype = ENG_DT_STRING, .rank = 1, .dims = {1000000000}, .data = &ex,
-                     .nbytes = sizeof ex};
+    x = (eng_tensor){
+        .dtype = ENG_DT_STRING, .rank = 1, .dims = {1000000000}, .data = &ex, .nbytes = sizeof ex};
     tsd_status_clear(&st);
     assert_int_not_equal(eng_plan_run(pr, c, &x, &out, &st), TSD_OK);
 

@@ -28,8 +28,8 @@ static eng_str census_case(char which)
     return gold_example('f', "age", 35.0, 'f', "capital_gain", 0.0, 'f', "capital_loss", 0.0, 's',
                         "education", "Masters", 'f', "education_num", 14.0, 's', "gender",
                         which == 'B' ? "Male" : "Female", 'f', "hours_per_week", 29.0, 's',
-                        "native_country", "United-States", 's', "occupation", "Prof-specialty",
-                        's', "relationship", which == 'B' ? "Wife" : "Husband", 's', "workclass",
+                        "native_country", "United-States", 's', "occupation", "Prof-specialty", 's',
+                        "relationship", which == 'B' ? "Wife" : "Husband", 's', "workclass",
                         "Private", 0);
 }
 
@@ -224,8 +224,8 @@ static size_t taxi_examples(eng_str *out, size_t max)
 {
     ldr_tfrecord *r;
     tsd_status st = TSD_STATUS_INIT;
-    if (ldr_tfrecord_open(tsd_test_path("models/inputs/taxi_eval_examples.tfrecord.gz"), &r,
-                          &st) != TSD_OK)
+    if (ldr_tfrecord_open(tsd_test_path("models/inputs/taxi_eval_examples.tfrecord.gz"), &r, &st) !=
+        TSD_OK)
         fail_msg("tfrecord: %s", st.msg);
     size_t n = 0;
     const uint8_t *data;
@@ -266,8 +266,8 @@ static void check_taxi(const char *dir)
         gold_run(m, "serving_default", &in, out, c);
         const float *s = out[is].data;
         if (fabsf(s[0] - batch[2 * i]) > 1e-6f || fabsf(s[1] - batch[2 * i + 1]) > 1e-6f)
-            fail_msg("%s: example %zu alone gives [%.9g, %.9g], in the batch [%.9g, %.9g]", dir,
-                     i, s[0], s[1], batch[2 * i], batch[2 * i + 1]);
+            fail_msg("%s: example %zu alone gives [%.9g, %.9g], in the batch [%.9g, %.9g]", dir, i,
+                     s[0], s[1], batch[2 * i], batch[2 * i + 1]);
     }
     free(batch);
     for (size_t i = 0; i < n; i++)
@@ -291,10 +291,8 @@ static void test_taxi_dnn(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_census_classify),
-        cmocka_unit_test(test_census_regress_batch_predict),
-        cmocka_unit_test(test_iris_linear),
-        cmocka_unit_test(test_taxi_wide_deep_tft),
+        cmocka_unit_test(test_census_classify), cmocka_unit_test(test_census_regress_batch_predict),
+        cmocka_unit_test(test_iris_linear),     cmocka_unit_test(test_taxi_wide_deep_tft),
         cmocka_unit_test(test_taxi_dnn),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

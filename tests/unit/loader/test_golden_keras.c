@@ -34,8 +34,8 @@ static double *read_weights(ldr_bundle *b, const char *layer, const char *what, 
 }
 
 /* out[c] = act(sum_r in[r] * W[r][c] + bias[c]); act 0 = relu, 1 = sigmoid. */
-static void dense(const double *in, int64_t nin, const double *w, const double *bias,
-                  int64_t nout, int act, double *out)
+static void dense(const double *in, int64_t nin, const double *w, const double *bias, int64_t nout,
+                  int act, double *out)
 {
     for (int64_t c = 0; c < nout; c++) {
         double s = bias[c];
@@ -101,8 +101,8 @@ static void test_iris_keras(void **state)
         {5.1, 3.5, 1.4, 0.2}, {6.4, 3.2, 4.5, 1.5}, {6.3, 3.3, 6.0, 2.5}, {5.9, 3.0, 5.1, 1.8}};
     eng_str exs[4];
     for (int i = 0; i < 4; i++)
-        exs[i] = gold_example('f', "sepal_length", rows[i][0], 'f', "sepal_width", rows[i][1],
-                              'f', "petal_length", rows[i][2], 'f', "petal_width", rows[i][3], 0);
+        exs[i] = gold_example('f', "sepal_length", rows[i][0], 'f', "sepal_width", rows[i][1], 'f',
+                              "petal_length", rows[i][2], 'f', "petal_width", rows[i][3], 0);
     eng_call *c = eng_call_new();
     eng_tensor in = gold_strs(exs, 4), out;
     gold_run(m, "serving_default", &in, &out, c);

@@ -388,8 +388,7 @@ static void test_errors(void **state)
 static void test_inlined_run(void **state)
 {
     (void)state;
-    if (!eng_op_supported("IdentityN") || !eng_op_supported("AddV2") ||
-        !eng_op_supported("Mul")) {
+    if (!eng_op_supported("IdentityN") || !eng_op_supported("AddV2") || !eng_op_supported("Mul")) {
         skip();
         return;
     }
@@ -405,8 +404,7 @@ static void test_inlined_run(void **state)
     if (!p)
         fail_msg("compile: %s", st.msg);
     float xv[] = {1.0f, -2.0f};
-    eng_tensor x = {.dtype = ENG_DT_FLOAT, .rank = 1, .dims = {2}, .data = xv,
-                    .nbytes = sizeof xv};
+    eng_tensor x = {.dtype = ENG_DT_FLOAT, .rank = 1, .dims = {2}, .data = xv, .nbytes = sizeof xv};
     eng_tensor out[2];
     eng_call *c = eng_call_new();
     if (eng_plan_run(p, c, &x, out, &st) != TSD_OK)
@@ -426,12 +424,12 @@ static void test_real_graphs(void **state)
     (void)state;
     static const struct {
         const char *path;
-        const char *call;     /* a call node of the outer graph, or NULL */
-        const char *inner;    /* a node the inlining must create */
+        const char *call;  /* a call node of the outer graph, or NULL */
+        const char *inner; /* a node the inlining must create */
     } cases[] = {
         {"models/tfserving/saved_model_half_plus_two_cpu/00000123", NULL, NULL},
-        {"models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123",
-         "StatefulPartitionedCall_5", NULL},
+        {"models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123", "StatefulPartitionedCall_5",
+         NULL},
         {"models/keras/keras_single_input/1", "StatefulPartitionedCall", NULL},
         {"models/keras/iris_keras/8", "StatefulPartitionedCall", NULL},
         {"models/estimator/taxi_wide_deep_tft/1646034756",
@@ -447,9 +445,8 @@ static void test_real_graphs(void **state)
         Tensorflow__SavedModel *sm = tensorflow__saved_model__unpack(NULL, len, (uint8_t *)buf);
         assert_non_null(sm);
         const Tensorflow__MetaGraphDef *mg = sm->meta_graphs[0];
-        eng_graph *g =
-            import_ok(mg->graph_def, mg->meta_info_def ? mg->meta_info_def->stripped_op_list
-                                                      : NULL);
+        eng_graph *g = import_ok(mg->graph_def,
+                                 mg->meta_info_def ? mg->meta_info_def->stripped_op_list : NULL);
         assert_true(eng_graph_num_nodes(g) >= mg->graph_def->n_node);
         if (!mg->graph_def->library)
             assert_int_equal(eng_graph_num_nodes(g), mg->graph_def->n_node);

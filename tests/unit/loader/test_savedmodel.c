@@ -53,124 +53,219 @@ typedef struct exp_model {
 #define CLS "tensorflow/serving/classify"
 #define REG "tensorflow/serving/regress"
 #define T(...) T_(__VA_ARGS__)
-#define T_(k, n, d, r, ...) {k, n, d, r, {__VA_ARGS__}}
+#define T_(k, n, d, r, ...)                                                                        \
+    {                                                                                              \
+        k, n, d, r,                                                                                \
+        {                                                                                          \
+            __VA_ARGS__                                                                            \
+        }                                                                                          \
+    }
 #define B1 2, -1, 1 /* [-1,1] */
 
 /* The six TF1 half_plus_two signatures of half_plus_two_2_versions (§3.3). */
-#define HP2_SIX(tfex)                                                                      \
-    {"classify_x2_to_y3", CLS, {T("inputs", "x2:0", F, B1)}, {T("scores", "y3:0", F, B1)}}, \
-    {"classify_x_to_y", CLS, {tfex}, {T("scores", "y:0", F, B1)}},                          \
-    {"regress_x2_to_y3", REG, {T("inputs", "x2:0", F, B1)}, {T("outputs", "y3:0", F, B1)}}, \
-    {"regress_x_to_y", REG, {tfex}, {T("outputs", "y:0", F, B1)}},                          \
-    {"regress_x_to_y2", REG, {tfex}, {T("outputs", "y2:0", F, B1)}},                        \
-    {"serving_default", PRED, {T("x", "x:0", F, B1)}, {T("y", "y:0", F, B1)}}
+#define HP2_SIX(tfex)                                                                              \
+    {"classify_x2_to_y3", CLS, {T("inputs", "x2:0", F, B1)}, {T("scores", "y3:0", F, B1)}},        \
+        {"classify_x_to_y", CLS, {tfex}, {T("scores", "y:0", F, B1)}},                             \
+        {"regress_x2_to_y3", REG, {T("inputs", "x2:0", F, B1)}, {T("outputs", "y3:0", F, B1)}},    \
+        {"regress_x_to_y", REG, {tfex}, {T("outputs", "y:0", F, B1)}},                             \
+        {"regress_x_to_y2", REG, {tfex}, {T("outputs", "y2:0", F, B1)}},                           \
+    {                                                                                              \
+        "serving_default", PRED, {T("x", "x:0", F, B1)},                                           \
+        {                                                                                          \
+            T("y", "y:0", F, B1)                                                                   \
+        }                                                                                          \
+    }
 
-#define INIT_SIG                                                                        \
-    {"__saved_model_init_op", "", {{0}},                                                \
-     {T("__saved_model_init_op", "NoOp", ENG_DT_INVALID, UNK, 0)}}
+#define INIT_SIG                                                                                   \
+    {                                                                                              \
+        "__saved_model_init_op", "", {{0}},                                                        \
+        {                                                                                          \
+            T("__saved_model_init_op", "NoOp", ENG_DT_INVALID, UNK, 0)                             \
+        }                                                                                          \
+    }
 
 /* The classify/regress/predict signatures of the Estimator exports. */
-#define EST_CLS(cls, prob, n)                                                      \
-    {T("inputs", "input_example_tensor:0", S, 1, -1)},                               \
-    {T("classes", cls, S, 2, -1, n), T("scores", prob, F, 2, -1, n)}
+#define EST_CLS(cls, prob, n)                                                                      \
+    {T("inputs", "input_example_tensor:0", S, 1, -1)},                                             \
+    {                                                                                              \
+        T("classes", cls, S, 2, -1, n), T("scores", prob, F, 2, -1, n)                             \
+    }
 
 static const exp_model models[] = {
-    {"models/tfserving/saved_model_half_plus_two_cpu/00000123", "1.14.0", 0, "group_deps",
-     {{"classify_x_to_y", CLS, {T("inputs", "tf_example:0", S, UNK, 0)},
+    {"models/tfserving/saved_model_half_plus_two_cpu/00000123",
+     "1.14.0",
+     0,
+     "group_deps",
+     {{"classify_x_to_y",
+       CLS,
+       {T("inputs", "tf_example:0", S, UNK, 0)},
        {T("scores", "y:0", F, B1)}},
       {"regress_x2_to_y3", REG, {T("inputs", "x2:0", F, B1)}, {T("outputs", "y3:0", F, B1)}},
-      {"regress_x_to_y", REG, {T("inputs", "tf_example:0", S, UNK, 0)},
+      {"regress_x_to_y",
+       REG,
+       {T("inputs", "tf_example:0", S, UNK, 0)},
        {T("outputs", "y:0", F, B1)}},
-      {"regress_x_to_y2", REG, {T("inputs", "tf_example:0", S, UNK, 0)},
+      {"regress_x_to_y2",
+       REG,
+       {T("inputs", "tf_example:0", S, UNK, 0)},
        {T("outputs", "y2:0", F, B1)}},
       {"serving_default", PRED, {T("x", "x:0", F, B1)}, {T("y", "y:0", F, B1)}}}},
-    {"models/tfserving/saved_model_half_plus_three/00000123", "1.0.0-rc2", 0, "group_deps",
+    {"models/tfserving/saved_model_half_plus_three/00000123",
+     "1.0.0-rc2",
+     0,
+     "group_deps",
      {{"serving_default", PRED, {T("x", "x:0", F, 0, 0)}, {T("y", "y:0", F, 0, 0)}},
-      {"tensorflow/serving/regress", REG, {T("inputs", "tf_example:0", F, 0, 0)},
+      {"tensorflow/serving/regress",
+       REG,
+       {T("inputs", "tf_example:0", F, 0, 0)},
        {T("outputs", "Identity:0", F, 0, 0)}}}},
-    {"models/tfserving/saved_model_half_plus_two_2_versions/00000123", "1.1.0-rc2", 0,
-     "group_deps", {HP2_SIX(T("inputs", "tf_example:0", S, UNK, 0))}},
-    {"models/tfserving/saved_model_half_plus_two_2_versions/00000124", "1.1.0-rc2", 0,
-     "group_deps", {HP2_SIX(T("inputs", "tf_example:0", S, UNK, 0))}},
-    {"models/tfserving/saved_model_counter/00000123", "1.5.0-rc1", 0, NULL,
+    {"models/tfserving/saved_model_half_plus_two_2_versions/00000123",
+     "1.1.0-rc2",
+     0,
+     "group_deps",
+     {HP2_SIX(T("inputs", "tf_example:0", S, UNK, 0))}},
+    {"models/tfserving/saved_model_half_plus_two_2_versions/00000124",
+     "1.1.0-rc2",
+     0,
+     "group_deps",
+     {HP2_SIX(T("inputs", "tf_example:0", S, UNK, 0))}},
+    {"models/tfserving/saved_model_counter/00000123",
+     "1.5.0-rc1",
+     0,
+     NULL,
      {{"get_counter", PRED, {{0}}, {T("output", "counter:0", FREF, 0, 0)}},
       {"incr_counter", PRED, {{0}}, {T("output", "incr_counter_op/AssignAdd:0", FREF, 0, 0)}},
-      {"incr_counter_by", PRED, {T("delta", "delta:0", F, UNK, 0)},
+      {"incr_counter_by",
+       PRED,
+       {T("delta", "delta:0", F, UNK, 0)},
        {T("output", "incr_counter_by_op/AssignAdd:0", FREF, 0, 0)}},
       {"reset_counter", PRED, {{0}}, {T("output", "reset_counter_op/Assign:0", FREF, 0, 0)}}}},
-    {"models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123", "2.14.0", 1, "NoOp",
+    {"models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123",
+     "2.14.0",
+     1,
+     "NoOp",
      {INIT_SIG,
-      {"classify_x2_to_y3", PRED, {T("inputs", "classify_x2_to_y3_inputs:0", F, 1, 1)},
+      {"classify_x2_to_y3",
+       PRED,
+       {T("inputs", "classify_x2_to_y3_inputs:0", F, 1, 1)},
        {T("scores", "StatefulPartitionedCall:0", F, 1, 1)}},
-      {"classify_x_to_y", PRED, {T("inputs", "classify_x_to_y_inputs:0", S, 1, -1)},
+      {"classify_x_to_y",
+       PRED,
+       {T("inputs", "classify_x_to_y_inputs:0", S, 1, -1)},
        {T("scores", "StatefulPartitionedCall_1:0", F, B1)}},
-      {"regress_x2_to_y3", PRED, {T("inputs", "regress_x2_to_y3_inputs:0", F, 1, 1)},
+      {"regress_x2_to_y3",
+       PRED,
+       {T("inputs", "regress_x2_to_y3_inputs:0", F, 1, 1)},
        {T("outputs", "StatefulPartitionedCall_2:0", F, 1, 1)}},
-      {"regress_x_to_y", PRED, {T("inputs", "regress_x_to_y_inputs:0", S, 1, -1)},
+      {"regress_x_to_y",
+       PRED,
+       {T("inputs", "regress_x_to_y_inputs:0", S, 1, -1)},
        {T("outputs", "StatefulPartitionedCall_3:0", F, B1)}},
-      {"regress_x_to_y2", PRED, {T("inputs", "regress_x_to_y2_inputs:0", S, 1, -1)},
+      {"regress_x_to_y2",
+       PRED,
+       {T("inputs", "regress_x_to_y2_inputs:0", S, 1, -1)},
        {T("outputs", "StatefulPartitionedCall_4:0", F, B1)}},
-      {"serving_default", PRED, {T("x", "serving_default_x:0", F, 1, 1)},
+      {"serving_default",
+       PRED,
+       {T("x", "serving_default_x:0", F, 1, 1)},
        {T("y", "StatefulPartitionedCall_5:0", F, 1, 1)}}}},
     {"models/tfserving/saved_model_half_plus_two_cpu_with_empty_saved_model_config/00000123",
-     "2.4.0", 0, "group_deps", {HP2_SIX(T("inputs", "tf_example:0", S, 1, -1))}},
-    {"models/tfserving/matrix_half_plus_two/1", "1.2.0-rc2", 0, NULL,
-     {{"serving_default", PRED, {T("x", "x:0", F, 3, -1, 3, 3)},
-       {T("y", "y:0", F, 3, -1, 3, 3)}}}},
-    {"models/estimator/census_wide_deep/1527087570", "1.8.0", 0, "group_deps",
+     "2.4.0",
+     0,
+     "group_deps",
+     {HP2_SIX(T("inputs", "tf_example:0", S, 1, -1))}},
+    {"models/tfserving/matrix_half_plus_two/1",
+     "1.2.0-rc2",
+     0,
+     NULL,
+     {{"serving_default", PRED, {T("x", "x:0", F, 3, -1, 3, 3)}, {T("y", "y:0", F, 3, -1, 3, 3)}}}},
+    {"models/estimator/census_wide_deep/1527087570",
+     "1.8.0",
+     0,
+     "group_deps",
      {{"classification", CLS, EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)},
-      {"predict", PRED, {T("examples", "input_example_tensor:0", S, 1, -1)},
+      {"predict",
+       PRED,
+       {T("examples", "input_example_tensor:0", S, 1, -1)},
        {T("class_ids", "head/predictions/ExpandDims:0", I64, B1),
         T("classes", "head/predictions/str_classes:0", S, B1),
         T("logistic", "head/predictions/logistic:0", F, B1), T("logits", "add:0", F, B1),
         T("probabilities", "head/predictions/probabilities:0", F, 2, -1, 2)}},
-      {"regression", REG, {T("inputs", "input_example_tensor:0", S, 1, -1)},
+      {"regression",
+       REG,
+       {T("inputs", "input_example_tensor:0", S, 1, -1)},
        {T("outputs", "head/predictions/logistic:0", F, B1)}},
-      {"serving_default", CLS,
-       EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)}}},
-    {"models/estimator/iris_linear/1", "1.5.0", 0, "group_deps",
+      {"serving_default", CLS, EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)}}},
+    {"models/estimator/iris_linear/1",
+     "1.5.0",
+     0,
+     "group_deps",
      {{"classification", CLS,
        EST_CLS("linear/head/Tile:0", "linear/head/predictions/probabilities:0", 3)},
-      {"predict", PRED, {T("examples", "input_example_tensor:0", S, 1, -1)},
+      {"predict",
+       PRED,
+       {T("examples", "input_example_tensor:0", S, 1, -1)},
        {T("class_ids", "linear/head/predictions/ExpandDims:0", I64, B1),
         T("classes", "linear/head/predictions/str_classes:0", S, B1),
         T("logits", "linear/linear_model/weighted_sum:0", F, 2, -1, 3),
         T("probabilities", "linear/head/predictions/probabilities:0", F, 2, -1, 3)}},
       {"serving_default", CLS,
        EST_CLS("linear/head/Tile:0", "linear/head/predictions/probabilities:0", 3)}}},
-    {"models/estimator/taxi_dnn/1", "1.8.0", 0, "group_deps",
+    {"models/estimator/taxi_dnn/1",
+     "1.8.0",
+     0,
+     "group_deps",
      {{"classification", CLS,
        EST_CLS("dnn/head/Tile:0", "dnn/head/predictions/probabilities:0", 2)},
-      {"predict", PRED, {T("examples", "input_example_tensor:0", S, 1, -1)},
+      {"predict",
+       PRED,
+       {T("examples", "input_example_tensor:0", S, 1, -1)},
        {T("class_ids", "dnn/head/predictions/ExpandDims:0", I64, B1),
         T("classes", "dnn/head/predictions/str_classes:0", S, B1),
         T("logistic", "dnn/head/predictions/logistic:0", F, B1),
         T("logits", "dnn/logits/BiasAdd:0", F, B1),
         T("probabilities", "dnn/head/predictions/probabilities:0", F, 2, -1, 2)}},
-      {"regression", REG, {T("inputs", "input_example_tensor:0", S, 1, -1)},
+      {"regression",
+       REG,
+       {T("inputs", "input_example_tensor:0", S, 1, -1)},
        {T("outputs", "dnn/head/predictions/logistic:0", F, B1)}},
       {"serving_default", CLS,
        EST_CLS("dnn/head/Tile:0", "dnn/head/predictions/probabilities:0", 2)}}},
-    {"models/estimator/taxi_wide_deep_tft/1646034756", "2.9.0-dev20220227", 0, "group_deps",
+    {"models/estimator/taxi_wide_deep_tft/1646034756",
+     "2.9.0-dev20220227",
+     0,
+     "group_deps",
      {{"classification", CLS, EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)},
-      {"predict", PRED, {T("examples", "input_example_tensor:0", S, 1, -1)},
+      {"predict",
+       PRED,
+       {T("examples", "input_example_tensor:0", S, 1, -1)},
        {T("all_class_ids", "head/predictions/Tile:0", I32, 2, -1, 2),
         T("all_classes", "head/predictions/Tile_1:0", S, 2, -1, 2),
         T("class_ids", "head/predictions/ExpandDims:0", I64, B1),
         T("classes", "head/predictions/str_classes:0", S, B1),
         T("logistic", "head/predictions/logistic:0", F, B1), T("logits", "add:0", F, B1),
         T("probabilities", "head/predictions/probabilities:0", F, 2, -1, 2)}},
-      {"regression", REG, {T("inputs", "input_example_tensor:0", S, 1, -1)},
+      {"regression",
+       REG,
+       {T("inputs", "input_example_tensor:0", S, 1, -1)},
        {T("outputs", "head/predictions/logistic:0", F, B1)}},
-      {"serving_default", CLS,
-       EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)}}},
-    {"models/keras/iris_keras/8", "2.3.0", 1, "NoOp",
+      {"serving_default", CLS, EST_CLS("head/Tile:0", "head/predictions/probabilities:0", 2)}}},
+    {"models/keras/iris_keras/8",
+     "2.3.0",
+     1,
+     "NoOp",
      {INIT_SIG,
-      {"serving_default", PRED, {T("examples", "serving_default_examples:0", S, 1, -1)},
+      {"serving_default",
+       PRED,
+       {T("examples", "serving_default_examples:0", S, 1, -1)},
        {T("output_0", "StatefulPartitionedCall:0", F, 2, -1, 3)}}}},
-    {"models/keras/keras_single_input/1", "2.3.0", 1, "NoOp",
+    {"models/keras/keras_single_input/1",
+     "2.3.0",
+     1,
+     "NoOp",
      {INIT_SIG,
-      {"serving_default", PRED,
+      {"serving_default",
+       PRED,
        {T("test_in_input", "serving_default_test_in_input:0", F, 2, -1, 5)},
        {T("test_out", "StatefulPartitionedCall:0", F, B1)}}}},
 };
@@ -317,9 +412,12 @@ static void test_assets(void **state)
     ldr_saved_model_free(sm);
 
     static const char *const none[] = {
-        "models/tfserving/saved_model_counter/00000123", "models/tfserving/matrix_half_plus_two/1",
-        "models/estimator/census_wide_deep/1527087570", "models/estimator/iris_linear/1",
-        "models/estimator/taxi_dnn/1", "models/keras/iris_keras/8",
+        "models/tfserving/saved_model_counter/00000123",
+        "models/tfserving/matrix_half_plus_two/1",
+        "models/estimator/census_wide_deep/1527087570",
+        "models/estimator/iris_linear/1",
+        "models/estimator/taxi_dnn/1",
+        "models/keras/iris_keras/8",
         "models/keras/keras_single_input/1",
     };
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
@@ -598,8 +696,8 @@ static void synth_asset(Tensorflow__MetaGraphDef *mg, const char *tensor, const 
 }
 
 /* Collection saved_model_assets as an any_list holding one Any. */
-static void synth_any_asset(Tensorflow__MetaGraphDef *mg, const char *type_url,
-                            const void *value, size_t len)
+static void synth_any_asset(Tensorflow__MetaGraphDef *mg, const char *type_url, const void *value,
+                            size_t len)
 {
     Google__Protobuf__Any *any = xcalloc(1, sizeof *any);
     google__protobuf__any__init(any);
@@ -671,8 +769,8 @@ static tsd_code synth_open(Tensorflow__SavedModel *pb, ldr_saved_model **sm, tsd
     uint8_t *buf = xcalloc(len ? len : 1, 1);
     assert_int_equal(tensorflow__saved_model__pack(pb, buf), len);
     tensorflow__saved_model__free_unpacked(pb, NULL);
-    tsd_code rc = ldr__saved_model_from_buffer("/export", "synthetic", buf, len, NULL, 0, 1, sm,
-                                               st);
+    tsd_code rc =
+        ldr__saved_model_from_buffer("/export", "synthetic", buf, len, NULL, 0, 1, sm, st);
     free(buf);
     return rc;
 }
@@ -740,7 +838,10 @@ static void test_synthetic_errors(void **state)
     assert_non_null(strstr(st.msg, "tensorflow.TensorInfo"));
     pb = synth_new(&mg);
     /* filename field of length 9, but only 3 bytes follow */
-    synth_any_asset(mg, "type.googleapis.com/tensorflow.AssetFileDef", "\x12\x09" "foo", 5);
+    synth_any_asset(mg, "type.googleapis.com/tensorflow.AssetFileDef",
+                    "\x12\x09"
+                    "foo",
+                    5);
     assert_int_equal(synth_open(pb, &sm, &st), TSD_INVALID_ARGUMENT);
     assert_non_null(strstr(st.msg, "cannot decode"));
     /* a well-formed one: AssetFileDef{tensor_info{name:"c:0"} filename:"v.txt"} */

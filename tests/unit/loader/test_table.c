@@ -64,8 +64,7 @@ static void test_counter_exact(void **state)
     assert_int_equal(t->entries[0].value_len, sizeof hdr);
     assert_memory_equal(t->entries[0].value, hdr, sizeof hdr);
     assert_string_equal(t->entries[1].key, "counter");
-    static const uint8_t ent[] = {0x08, 0x01, 0x12, 0x00, 0x28, 0x04,
-                                  0x35, 0xa6, 0x7b, 0x11, 0x3a};
+    static const uint8_t ent[] = {0x08, 0x01, 0x12, 0x00, 0x28, 0x04, 0x35, 0xa6, 0x7b, 0x11, 0x3a};
     assert_int_equal(t->entries[1].value_len, sizeof ent);
     assert_memory_equal(t->entries[1].value, ent, sizeof ent);
     ldr__table_free(t);
@@ -80,8 +79,7 @@ static void test_builder_reproduces_counter(void **state)
     size_t n = 0;
     uint8_t *d = load(COUNTER_INDEX, &n);
     static const uint8_t hdr[] = {0x08, 0x01, 0x1a, 0x02, 0x08, 0x01};
-    static const uint8_t ent[] = {0x08, 0x01, 0x12, 0x00, 0x28, 0x04,
-                                  0x35, 0xa6, 0x7b, 0x11, 0x3a};
+    static const uint8_t ent[] = {0x08, 0x01, 0x12, 0x00, 0x28, 0x04, 0x35, 0xa6, 0x7b, 0x11, 0x3a};
     tb_kv kv[] = {{"", 0, hdr, sizeof hdr}, {"counter", 7, ent, sizeof ent}};
     tb_buf f = {0};
     tb_table(&f, kv, 2, 0, 16, 0);
@@ -156,18 +154,21 @@ static void test_snappy_real(void **state)
     (void)state;
     static const char *const k1[] = {"", "a", "a2", "b", "c", "c2"};
     check_keys("models/tfserving/saved_model_half_plus_two_cpu/00000123/variables/"
-               "variables.index", 1, k1, 6);
+               "variables.index",
+               1, k1, 6);
     check_keys("models/tfserving/saved_model_half_plus_two_cpu_with_empty_saved_model_config/"
-               "00000123/variables/variables.index", 1, k1, 6);
+               "00000123/variables/variables.index",
+               1, k1, 6);
     static const char *const k2[] = {"", "_CHECKPOINTABLE_OBJECT_GRAPH",
-                                     "a/.ATTRIBUTES/VARIABLE_VALUE",
-                                     "b/.ATTRIBUTES/VARIABLE_VALUE",
+                                     "a/.ATTRIBUTES/VARIABLE_VALUE", "b/.ATTRIBUTES/VARIABLE_VALUE",
                                      "c/.ATTRIBUTES/VARIABLE_VALUE"};
     check_keys("models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123/variables/"
-               "variables.index", 1, k2, 5);
+               "variables.index",
+               1, k2, 5);
     static const char *const k3[] = {"", "a", "b", "c"};
     check_keys("models/tfserving/saved_model_half_plus_three/00000123/variables/"
-               "variables.index", 0, k3, 4);
+               "variables.index",
+               0, k3, 4);
 }
 
 /* Build many sorted keys with long shared prefixes. */
@@ -175,7 +176,9 @@ static size_t make_kvs(tb_kv *kv, char keys[][48], uint8_t vals[][8], size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         snprintf(keys[i], 48, "layer_%03zu/kernel/%s", i / 3,
-                 i % 3 == 0 ? "a" : i % 3 == 1 ? "b" : "c");
+                 i % 3 == 0   ? "a"
+                 : i % 3 == 1 ? "b"
+                              : "c");
         for (int k = 0; k < 8; k++)
             vals[i][k] = (uint8_t)(i * 7 + (size_t)k);
         kv[i] = (tb_kv){keys[i], strlen(keys[i]), vals[i], (size_t)(i % 8) + 1};
@@ -372,16 +375,14 @@ static void test_bad_structure(void **state)
     tb_kv kv[] = {{"b", 1, v, 1}, {"a", 1, v, 1}};
     tb_buf f = {0};
     tb_table(&f, kv, 2, 0, 16, 0);
-    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st),
-                     TSD_DATA_LOSS);
+    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st), TSD_DATA_LOSS);
     assert_non_null(strstr(st.msg, "not greater than"));
     free(f.p);
     /* Duplicate key. */
     tb_kv kv2[] = {{"a", 1, v, 1}, {"a", 1, v, 1}};
     f = (tb_buf){0};
     tb_table(&f, kv2, 2, 0, 16, 0);
-    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st),
-                     TSD_DATA_LOSS);
+    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st), TSD_DATA_LOSS);
     free(f.p);
 }
 
@@ -422,8 +423,7 @@ static void test_bad_snappy(void **state)
     tb_put(&f, foot.p, foot.n);
     tsd_status st = TSD_STATUS_INIT;
     ldr__table *t = NULL;
-    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st),
-                     TSD_DATA_LOSS);
+    assert_int_equal(ldr__table_open_mem(f.p, f.n, "variables.index", 0, &t, &st), TSD_DATA_LOSS);
     assert_non_null(strstr(st.msg, "Snappy"));
     free(blk.p);
     free(f.p);

@@ -20,7 +20,7 @@
 
 #define HP2 "models/tfserving/saved_model_half_plus_two_cpu/00000123"
 #define HP2_TF2 "models/tfserving/saved_model_half_plus_two_tf2_cpu/00000123"
-#define HP2_RES                                                                         \
+#define HP2_RES                                                                                    \
     "models/tfserving/saved_model_half_plus_two_cpu_with_empty_saved_model_config/00000123"
 #define CENSUS "models/estimator/census_wide_deep/1527087570"
 #define IRIS_LIN "models/estimator/iris_linear/1"
@@ -205,8 +205,7 @@ static void whole_slice(char *buf, size_t len, const int64_t *dims, int rank)
     for (int i = 0; i < rank; i++)
         off += (size_t)snprintf(buf + off, len - off, "%lld ", (long long)dims[i]);
     for (int i = 0; i < rank; i++)
-        off += (size_t)snprintf(buf + off, len - off, "%s0,%lld", i ? ":" : "",
-                                (long long)dims[i]);
+        off += (size_t)snprintf(buf + off, len - off, "%s0,%lld", i ? ":" : "", (long long)dims[i]);
 }
 
 typedef struct part_var {
@@ -237,13 +236,19 @@ static void test_census(void **state)
 {
     (void)state;
     static const part_var vars[] = {
-        {"dnn/hiddenlayer_0/kernel", 2, {51, 100}}, {"dnn/hiddenlayer_0/bias", 1, {100}},
-        {"dnn/hiddenlayer_1/kernel", 2, {100, 75}}, {"dnn/hiddenlayer_1/bias", 1, {75}},
-        {"dnn/hiddenlayer_2/kernel", 2, {75, 50}},  {"dnn/hiddenlayer_2/bias", 1, {50}},
-        {"dnn/hiddenlayer_3/kernel", 2, {50, 25}},  {"dnn/hiddenlayer_3/bias", 1, {25}},
+        {"dnn/hiddenlayer_0/kernel", 2, {51, 100}},
+        {"dnn/hiddenlayer_0/bias", 1, {100}},
+        {"dnn/hiddenlayer_1/kernel", 2, {100, 75}},
+        {"dnn/hiddenlayer_1/bias", 1, {75}},
+        {"dnn/hiddenlayer_2/kernel", 2, {75, 50}},
+        {"dnn/hiddenlayer_2/bias", 1, {50}},
+        {"dnn/hiddenlayer_3/kernel", 2, {50, 25}},
+        {"dnn/hiddenlayer_3/bias", 1, {25}},
         {"dnn/input_from_feature_columns/input_layer/occupation_embedding/embedding_weights",
-         2, {1000, 8}},
-        {"dnn/logits/kernel", 2, {25, 1}},          {"dnn/logits/bias", 1, {1}},
+         2,
+         {1000, 8}},
+        {"dnn/logits/kernel", 2, {25, 1}},
+        {"dnn/logits/bias", 1, {1}},
         {"linear/linear_model/age_bucketized/weights", 2, {11, 1}},
         {"linear/linear_model/age_bucketized_X_education_X_occupation/weights", 2, {1000, 1}},
         {"linear/linear_model/bias_weights", 1, {1}},
@@ -288,10 +293,10 @@ static void test_iris_linear(void **state)
     const double petal_length[] = {-0.519, 0.1114, 0.6456};
     const double sepal_width[] = {0.7347, -0.5926, -0.0294};
     check_values(sm, by_node(sm, "linear/linear_model/bias_weights/part_0"), bias, 3, 1e-4);
-    check_values(sm, by_node(sm, "linear/linear_model/petal_length/weights/part_0"),
-                 petal_length, 3, 1e-4);
-    check_values(sm, by_node(sm, "linear/linear_model/sepal_width/weights/part_0"), sepal_width,
+    check_values(sm, by_node(sm, "linear/linear_model/petal_length/weights/part_0"), petal_length,
                  3, 1e-4);
+    check_values(sm, by_node(sm, "linear/linear_model/sepal_width/weights/part_0"), sepal_width, 3,
+                 1e-4);
     check_scalar(sm, by_node(sm, "global_step"), 12, 0);
     ldr_saved_model_free(sm);
 }
@@ -309,8 +314,7 @@ static void test_taxi_dnn(void **state)
     ldr_saved_model *sm = open_ok(TAXI_DNN);
     check_complete(sm, 11, "VariableV2");
     check_partitioned(sm, vars, 10);
-    assert_string_equal(by_node(sm, "dnn/hiddenlayer_0/kernel/part_0")->slice,
-                        "81 100 0,81:0,100");
+    assert_string_equal(by_node(sm, "dnn/hiddenlayer_0/kernel/part_0")->slice, "81 100 0,81:0,100");
     check_scalar(sm, by_node(sm, "dnn/logits/bias/part_0"), -0.0142, 1e-4);
     check_scalar(sm, by_node(sm, "global_step"), 469, 0);
     ldr_saved_model_free(sm);
@@ -365,8 +369,8 @@ static void test_keras(void **state)
     check_scalar(sm, by_key(sm, "keras_api/metrics/1/total" VV), 1.0, 1e-6);
     double k[25];
     read_values(sm, by_key(sm, "layer_with_weights-0/kernel" VV), k, 25);
-    read_values(sm, by_key(sm, "layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m" VV),
-                k, 25);
+    read_values(sm, by_key(sm, "layer_with_weights-0/kernel/.OPTIMIZER_SLOT/optimizer/m" VV), k,
+                25);
     ldr_saved_model_free(sm);
 
     sm = open_ok(IRIS_KERAS);
@@ -577,8 +581,7 @@ static void test_synthetic_tf1(void **state)
 
     g = (nodes){0};
     tf1_graph(&g, "VariableV2", "v");
-    assert_int_equal(build(make_mg(&g, "save_1/restore_all:0"), &st, "v", "other", ""),
-                     TSD_OK);
+    assert_int_equal(build(make_mg(&g, "save_1/restore_all:0"), &st, "v", "other", ""), TSD_OK);
 
     /* a variable partitioned into two parts: one binding per part, same key */
     g = (nodes){0};
@@ -733,8 +736,8 @@ static Tensorflow__MetaGraphDef *tf2_graph(const char *fname, int call_inputs)
     nodes body = {0};
     add_strings(&body, "RestoreV2/tensor_names", 2, 2, OBJ_GRAPH, "w" VV);
     add_strings(&body, "RestoreV2/shape_and_slices", 2, 2, "", "");
-    add_node(&body, "RestoreV2", "RestoreV2", 3, "file_prefix",
-             "RestoreV2/tensor_names:output:0", "RestoreV2/shape_and_slices:output:0");
+    add_node(&body, "RestoreV2", "RestoreV2", 3, "file_prefix", "RestoreV2/tensor_names:output:0",
+             "RestoreV2/shape_and_slices:output:0");
     add_node(&body, "Identity", "Identity", 1, "RestoreV2:tensors:1");
     add_node(&body, "AssignVariableOp", "AssignVariableOp", 3, "assignvariableop_w",
              "Identity:output:0", "^RestoreV2");

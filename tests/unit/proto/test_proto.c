@@ -244,8 +244,7 @@ static void test_half_plus_two_2_versions(void **state)
     static const char *const versions[] = {"00000123", "00000124"};
     for (int v = 0; v < 2; v++) {
         char rel[128];
-        snprintf(rel, sizeof rel, "tfserving/saved_model_half_plus_two_2_versions/%s",
-                 versions[v]);
+        snprintf(rel, sizeof rel, "tfserving/saved_model_half_plus_two_2_versions/%s", versions[v]);
         saved_model_t *sm = load_model(rel);
         const meta_graph_t *mg = serve_graph(sm);
         check_versions(mg, "1.1.0-rc2", 23, 65);
@@ -429,10 +428,9 @@ static void test_other_exports(void **state)
     const meta_graph_t *mg = serve_graph(sm);
     check_versions(mg, "1.5.0", 24, 213);
     assert_int_equal(mg->n_signature_def, 3);
-    check_info(sig_out(find_sig(mg, "classification"), "classes"), "linear/head/Tile:0", S, 2,
-               b3);
-    check_info(sig_out(find_sig(mg, "predict"), "logits"),
-               "linear/linear_model/weighted_sum:0", F, 2, b3);
+    check_info(sig_out(find_sig(mg, "classification"), "classes"), "linear/head/Tile:0", S, 2, b3);
+    check_info(sig_out(find_sig(mg, "predict"), "logits"), "linear/linear_model/weighted_sum:0", F,
+               2, b3);
     tensorflow__saved_model__free_unpacked(sm, NULL);
 
     sm = load_model("estimator/taxi_dnn/1");

@@ -119,7 +119,7 @@ static void test_real_bundle_index(void **state)
     Tensorflow__BundleEntryProto *e = tensorflow__bundle_entry_proto__unpack(NULL, 11, val);
     assert_non_null(e);
     assert_int_equal(e->dtype, F);
-    assert_non_null(e->shape);          /* present but empty: a scalar */
+    assert_non_null(e->shape); /* present but empty: a scalar */
     assert_int_equal(e->shape->n_dim, 0);
     assert_int_equal(e->shard_id, 0);
     assert_int_equal(e->offset, 0);
@@ -138,11 +138,11 @@ static void test_predict_request_bytes(void **state)
 {
     (void)state;
     static const uint8_t want[] = {
-        0x0a, 0x07, 0x0a, 0x01, 'm', 0x12, 0x02, 0x08, 0x03,     /* model_spec */
-        0x12, 0x13, 0x0a, 0x01, 'x', 0x12, 0x0e,                 /* inputs entry */
-        0x08, 0x01, 0x12, 0x04, 0x12, 0x02, 0x08, 0x01,          /* dtype, shape */
-        0x2a, 0x04, 0x00, 0x00, 0x00, 0x40,                      /* float_val */
-        0x1a, 0x01, 'y',                                         /* output_filter */
+        0x0a, 0x07, 0x0a, 0x01, 'm',  0x12, 0x02, 0x08, 0x03, /* model_spec */
+        0x12, 0x13, 0x0a, 0x01, 'x',  0x12, 0x0e,             /* inputs entry */
+        0x08, 0x01, 0x12, 0x04, 0x12, 0x02, 0x08, 0x01,       /* dtype, shape */
+        0x2a, 0x04, 0x00, 0x00, 0x00, 0x40,                   /* float_val */
+        0x1a, 0x01, 'y',                                      /* output_filter */
     };
     Google__Protobuf__Int64Value ver = GOOGLE__PROTOBUF__INT64_VALUE__INIT;
     ver.value = 3;
@@ -212,10 +212,10 @@ static void test_example_bytes(void **state)
 {
     (void)state;
     static const uint8_t want[] = {
-        0x0a, 0x0f,                                 /* features */
-        0x0a, 0x0d, 0x0a, 0x01, 'x',                /* feature entry, key */
-        0x12, 0x08, 0x12, 0x06,                     /* value, float_list */
-        0x0a, 0x04, 0x00, 0x00, 0x00, 0x40,         /* packed value 2.0 */
+        0x0a, 0x0f,                         /* features */
+        0x0a, 0x0d, 0x0a, 0x01, 'x',        /* feature entry, key */
+        0x12, 0x08, 0x12, 0x06,             /* value, float_list */
+        0x0a, 0x04, 0x00, 0x00, 0x00, 0x40, /* packed value 2.0 */
     };
     Tensorflow__Example *ex = tensorflow__example__unpack(NULL, sizeof want, want);
     assert_non_null(ex);
@@ -242,12 +242,12 @@ static void test_example_bytes(void **state)
 static void test_event_records(void **state)
 {
     (void)state;
-    static const uint8_t rec1[] = {0x09, 0x00, 0x00, 0x00, 0x40, 0xfc, 0x54, 0xd9, 0x41,
-                                   0x1a, 0x0d, 'b', 'r', 'a', 'i', 'n', '.', 'E', 'v',
-                                   'e', 'n', 't', ':', '2'};
+    static const uint8_t rec1[] = {0x09, 0x00, 0x00, 0x00, 0x40, 0xfc, 0x54, 0xd9,
+                                   0x41, 0x1a, 0x0d, 'b',  'r',  'a',  'i',  'n',
+                                   '.',  'E',  'v',  'e',  'n',  't',  ':',  '2'};
     static const uint8_t rec2[] = {0x09, 0x00, 0x00, 0x60, 0x40, 0xfc, 0x54, 0xd9, 0x41,
                                    0x10, 0x64, 0x2a, 0x0d, 0x0a, 0x0b, 0x0a, 0x04, 'l',
-                                   'o', 's', 's', 0x15, 0x00, 0x00, 0x80, 0x3e};
+                                   'o',  's',  's',  0x15, 0x00, 0x00, 0x80, 0x3e};
     Tensorflow__Event *e = tensorflow__event__unpack(NULL, sizeof rec1, rec1);
     assert_non_null(e);
     assert_true(e->wall_time == 1700000000.0);
@@ -279,10 +279,10 @@ static void test_serving_messages(void **state)
      * version_labels{"stable":42}}: policy is field 7, labels field 8, and
      * the policy choices are 100..102. */
     static const uint8_t cfg[] = {
-        0x0a, 0x18,                                     /* model_config_list */
-        0x0a, 0x16, 0x0a, 0x01, 'a',                    /* config, name */
-        0x3a, 0x05, 0xb2, 0x06, 0x02, 0x08, 0x2a,       /* policy 7, specific 102 */
-        0x42, 0x0a, 0x0a, 0x06, 's', 't', 'a', 'b', 'l', 'e', 0x10, 0x2a,
+        0x0a, 0x18,                               /* model_config_list */
+        0x0a, 0x16, 0x0a, 0x01, 'a',              /* config, name */
+        0x3a, 0x05, 0xb2, 0x06, 0x02, 0x08, 0x2a, /* policy 7, specific 102 */
+        0x42, 0x0a, 0x0a, 0x06, 's',  't',  'a',  'b', 'l', 'e', 0x10, 0x2a,
     };
     Tensorflow__Serving__ModelServerConfig *c =
         tensorflow__serving__model_server_config__unpack(NULL, sizeof cfg, cfg);
@@ -291,7 +291,7 @@ static void test_serving_messages(void **state)
                      TENSORFLOW__SERVING__MODEL_SERVER_CONFIG__CONFIG_MODEL_CONFIG_LIST);
     const Tensorflow__Serving__ModelConfig *mc = c->model_config_list->config[0];
     assert_string_equal(mc->name, "a");
-#define POLICY_SPECIFIC                                                                   \
+#define POLICY_SPECIFIC                                                                            \
     TENSORFLOW__SERVING__FILE_SYSTEM_STORAGE_PATH_SOURCE_CONFIG__SERVABLE_VERSION_POLICY__\
 POLICY_CHOICE_SPECIFIC
     assert_int_equal(mc->model_version_policy->policy_choice_case, POLICY_SPECIFIC);
@@ -326,9 +326,9 @@ POLICY_CHOICE_SPECIFIC
 static void test_malformed(void **state)
 {
     (void)state;
-    static const uint8_t overlong[] = {0x1a, 0x05, 0x08, 0x01};  /* length 5 > 2 left */
-    static const uint8_t bad_wire[] = {0x0f};                     /* wire type 7 */
-    static const uint8_t cut_varint[] = {0x08, 0x80};             /* varint never ends */
+    static const uint8_t overlong[] = {0x1a, 0x05, 0x08, 0x01}; /* length 5 > 2 left */
+    static const uint8_t bad_wire[] = {0x0f};                   /* wire type 7 */
+    static const uint8_t cut_varint[] = {0x08, 0x80};           /* varint never ends */
     assert_null(tensorflow__bundle_header_proto__unpack(NULL, sizeof overlong, overlong));
     assert_null(tensorflow__bundle_header_proto__unpack(NULL, sizeof bad_wire, bad_wire));
     assert_null(tensorflow__bundle_header_proto__unpack(NULL, sizeof cut_varint, cut_varint));
@@ -353,9 +353,9 @@ static void test_malformed(void **state)
     uint8_t *bad = malloc(len);
     assert_non_null(bad);
     memcpy(bad, buf, len);
-    assert_int_equal(bad[0], 0x08);             /* schema version varint */
+    assert_int_equal(bad[0], 0x08); /* schema version varint */
     static const uint8_t huge[] = {0x12, 0xff, 0xff, 0xff, 0xff, 0x0f};
-    memcpy(bad, huge, sizeof huge);             /* meta_graphs, length 2^32-1 */
+    memcpy(bad, huge, sizeof huge); /* meta_graphs, length 2^32-1 */
     sm = tensorflow__saved_model__unpack(NULL, len, bad);
     assert_null(sm);
     free(bad);
@@ -365,14 +365,10 @@ static void test_malformed(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bundle_header),
-        cmocka_unit_test(test_bundle_entry),
-        cmocka_unit_test(test_real_bundle_index),
-        cmocka_unit_test(test_predict_request_bytes),
-        cmocka_unit_test(test_example_bytes),
-        cmocka_unit_test(test_event_records),
-        cmocka_unit_test(test_serving_messages),
-        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_bundle_header),     cmocka_unit_test(test_bundle_entry),
+        cmocka_unit_test(test_real_bundle_index), cmocka_unit_test(test_predict_request_bytes),
+        cmocka_unit_test(test_example_bytes),     cmocka_unit_test(test_event_records),
+        cmocka_unit_test(test_serving_messages),  cmocka_unit_test(test_malformed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

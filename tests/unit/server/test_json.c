@@ -161,8 +161,8 @@ static void test_multi_input_and_b64(void **state)
                      TSD_INVALID_ARGUMENT);
     assert_string_equal(st.msg, "Missing named input: s in 'inputs' object.");
     json_decref(root);
-    assert_int_equal(decode("{\"instances\": [{\"a\": 1, \"s\": {\"b64\": \"!!\"}}]}", keys, dts,
-                            2, &in, &st, &root),
+    assert_int_equal(decode("{\"instances\": [{\"a\": 1, \"s\": {\"b64\": \"!!\"}}]}", keys, dts, 2,
+                            &in, &st, &root),
                      TSD_INVALID_ARGUMENT);
     assert_string_equal(st.msg, "Unable to base64 decode");
     json_decref(root);
@@ -203,9 +203,10 @@ static void test_response_forms(void **state)
     eng_tensor outs[2] = {t, ts};
     const char *k2[] = {"y", "z_bytes"};
     assert_int_equal(srv_json_predict_response(&b, 1, k2, outs, 2, &st), TSD_OK);
-    assert_string_equal(b.data, "{\"predictions\": [{\"y\": [3.0], \"z_bytes\": {\"b64\": \"YQ==\"}}, "
-                                "{\"y\": [3.5], \"z_bytes\": {\"b64\": \"Yg==\"}}, "
-                                "{\"y\": [4.0], \"z_bytes\": {\"b64\": \"AAE=\"}}]}");
+    assert_string_equal(b.data,
+                        "{\"predictions\": [{\"y\": [3.0], \"z_bytes\": {\"b64\": \"YQ==\"}}, "
+                        "{\"y\": [3.5], \"z_bytes\": {\"b64\": \"Yg==\"}}, "
+                        "{\"y\": [4.0], \"z_bytes\": {\"b64\": \"AAE=\"}}]}");
     srv_buf_free(&b);
     /* inconsistent batch sizes are an error in the row form */
     eng_tensor bad = {ENG_DT_FLOAT, 1, {2}, y, 8};
@@ -272,10 +273,10 @@ static void test_examples(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_float_format),     cmocka_unit_test(test_string_and_b64),
-        cmocka_unit_test(test_row_single_input), cmocka_unit_test(test_int_dtype),
+        cmocka_unit_test(test_float_format),        cmocka_unit_test(test_string_and_b64),
+        cmocka_unit_test(test_row_single_input),    cmocka_unit_test(test_int_dtype),
         cmocka_unit_test(test_multi_input_and_b64), cmocka_unit_test(test_element_limit),
-        cmocka_unit_test(test_response_forms),   cmocka_unit_test(test_examples),
+        cmocka_unit_test(test_response_forms),      cmocka_unit_test(test_examples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
