@@ -3,7 +3,7 @@
 # Idempotent: does nothing when every package is already installed.
 set -eu
 
-PKGS="build-essential cmake pkg-config clang llvm libclang-rt-14-dev
+PKGS="build-essential cmake pkg-config clang clang-format llvm libclang-rt-14-dev
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler
 libgrpc-dev libmicrohttpd-dev libopenblas-dev libcmocka-dev libsnappy-dev
 libjansson-dev zlib1g-dev libfarmhash-dev
