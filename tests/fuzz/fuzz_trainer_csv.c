@@ -3,8 +3,9 @@
  * the feature columns on what it produces: arbitrary bytes as a CSV file
  * for a fixed config with numeric (with a default), bucketized,
  * vocabulary (with OOV buckets), hash, identity, weighted and crossed
- * columns in a wide-and-deep model. Rows that read become tf.Examples; the
- * first ones are predicted and trained on once.
+ * columns in a wide-and-deep model with dropout and batch norm. Rows that
+ * read become tf.Examples; the first ones are predicted and trained on
+ * once.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -32,7 +33,8 @@ static const char config[] =
     "feature_columns { part: \"dnn\" embedding { categorical: \"s\" dimension: 2 } }\n"
     "feature_columns { part: \"linear\" crossed { keys: [\"n_bucketized\", \"s\"] "
     "hash_bucket_size: 7 } }\n"
-    "estimator { type: \"DNNLinearCombinedClassifier\" hidden_units: [3] }\n"
+    "estimator { type: \"DNNLinearCombinedClassifier\" hidden_units: [3] dropout: 0.3 "
+    "batch_norm: true }\n"
     "run_config { model_dir: \"m\" }\n";
 
 static char dir[64];
