@@ -36,7 +36,7 @@ cp "$TSD_SOURCE_DIR/models/census_dnn/trainer.config" "$cfg"
 # the config's data paths are relative to its own directory
 sed -i "s#\.\./\.\./datasets#$TSD_SOURCE_DIR/datasets#" "$cfg"
 sed -i -e "s/num_epochs: [0-9]*/num_epochs: $epochs/" -e "s/batch_size: [0-9]*/batch_size: $batch/" \
-    -e "s/keep_checkpoint_max: [0-9]*/keep_checkpoint_max: $keep\n  save_checkpoints_steps: 50/" "$cfg"
+    -e "s/keep_checkpoint_max: [0-9]*/keep_checkpoint_max: $keep\n  save_checkpoints_steps: 50\n  log_step_count_steps: 10/" "$cfg"
 check "config rewritten" contains "$cfg" "save_checkpoints_steps: 50"
 check "config rewritten (epochs)" contains "$cfg" "num_epochs: $epochs"
 md="$WORK/model_dir"
@@ -151,6 +151,10 @@ while [ "$r" -le "$rounds" ]; do
             cat "$err" >&2
         fi
     fi
+    # the random sleep counts from the first progress line (step 10, before
+    # the first checkpoint at 50): reading the data and building the model
+    # take long under a sanitizer, and a kill must land during training
+    wait_for "$err" " epoch " 60 "$pid" || true
     t=$(rand_sleep "$r")
     sleep "$t"
     kill -9 "$pid" 2>/dev/null
