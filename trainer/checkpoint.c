@@ -16,12 +16,6 @@
 
 #include "trainer/model_state.h"
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The global_step variable itself (after a restore). */
 static int64_t read_step(const trn_model *m)
@@ -103,7 +97,7 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
     memmove(old, old + drop, (m->nkept - drop) * sizeof *old);
     m->nkept -= drop;
     if (m->events &&
-        (ldr_event_writer_checkpoint(m->events, now_seconds(), trn_global_step(m), prefix, st) ||
+        (ldr_event_writer_checkpoint(m->events, trn__wall_seconds(), trn_global_step(m), prefix, st) ||
          ldr_event_writer_flush(m->events, st)))
         return st->code;
     return TSD_OK;

@@ -285,6 +285,23 @@ static const char *hash_bucket(trn_cols *x, const char *scope, const char *vals,
     return h;
 }
 
+/* Bucketize(x) [B, shape] int32 of bucketized column col, under scope. */
+static const char *bucketize(trn_cols *x, const trn_col *col, const char *scope)
+{
+    trn_gb *b = x->b;
+    const char *src = x->dense[trn__feature_index(x->c, col->key)];
+    const char *bk = trn_gb_name(b, "%s/Bucketize", scope);
+    double *bd = calloc((size_t)col->nbounds, sizeof *bd);
+    for (int i = 0; bd && i < col->nbounds; i++)
+        bd[i] = col->bounds[i];
+    eng_node *n = trn_gb_add(b, bk, "Bucketize", &src, 1);
+    trn_gb_type(b, n, "T", F32);
+    trn_gb_attr(b, n, "boundaries",
+                (eng_attr){.kind = ENG_ATTR_LIST_FLOAT, .n = (size_t)col->nbounds, .floats = bd});
+    free(bd);
+    return bk;
+}
+
 /* Raw ids of a column (negative ones not yet pruned). */
 static trn_sparse raw_ids(trn_cols *x, int ci)
 {
@@ -339,17 +356,7 @@ static trn_sparse raw_ids(trn_cols *x, int ci)
             s.may_be_negative = 1;
         }
     } else if (col->kind == TRN_BUCKETIZED) {
-        const char *src = x->dense[trn__feature_index(c, col->key)];
-        const char *bk = trn_gb_name(b, "%s/Bucketize", scope);
-        double *bd = calloc((size_t)col->nbounds, sizeof *bd);
-        for (int i = 0; bd && i < col->nbounds; i++)
-            bd[i] = col->bounds[i];
-        eng_node *n = trn_gb_add(b, bk, "Bucketize", &src, 1);
-        trn_gb_type(b, n, "T", F32);
-        trn_gb_attr(
-            b, n, "boundaries",
-            (eng_attr){.kind = ENG_ATTR_LIST_FLOAT, .n = (size_t)col->nbounds, .floats = bd});
-        free(bd);
+        const char *bk = bucketize(x, col, scope);
         const char *ids = trn_gb_cast(b, trn_gb_name(b, "%s/ToInt64", scope), bk, I32, I64);
         if (col->shape > 1) { /* element j's ids are offset by j * (k + 1) */
             int64_t *off = calloc((size_t)col->shape, sizeof *off);
@@ -553,17 +560,7 @@ const char *trn__col_dense(trn_cols *x, int ci, const char *prefix)
         return trn_gb_reshape(b, trn_gb_name(b, "%s/Reshape", scope), numeric(x, col, scope), F32,
                               flat, 2);
     case TRN_BUCKETIZED: {
-        const char *src = x->dense[trn__feature_index(c, col->key)];
-        const char *bk = trn_gb_name(b, "%s/Bucketize", scope);
-        double *bd = calloc((size_t)col->nbounds, sizeof *bd);
-        for (int i = 0; bd && i < col->nbounds; i++)
-            bd[i] = col->bounds[i];
-        eng_node *n = trn_gb_add(b, bk, "Bucketize", &src, 1);
-        trn_gb_type(b, n, "T", F32);
-        trn_gb_attr(
-            b, n, "boundaries",
-            (eng_attr){.kind = ENG_ATTR_LIST_FLOAT, .n = (size_t)col->nbounds, .floats = bd});
-        free(bd);
+        const char *bk = bucketize(x, col, scope);
         const char *oh = one_hot(x, scope, bk, I32, col->nbounds + 1);
         return trn_gb_reshape(b, trn_gb_name(b, "%s/Reshape", scope), oh, F32, flat, 2);
     }

@@ -113,14 +113,6 @@ static tsd_code finish(trn_data *d, tsd_status *st)
     return TSD_OK;
 }
 
-void trn__data_path(const trn_config *c, const char *file, char *out, size_t len)
-{
-    if (file[0] == '/')
-        snprintf(out, len, "%s", file);
-    else
-        snprintf(out, len, "%s/%s", c->dir, file);
-}
-
 /* Class id of a label string: its vocabulary index (a trailing '.' ignored). */
 int trn__label_index(const trn_config *c, char *v)
 {
@@ -248,10 +240,9 @@ static tsd_code parse_labels(const trn_config *c, trn_data *d, int64_t from, tsd
 static tsd_code read_tfrecord(const trn_config *c, char **files, size_t nfiles, trn_data *d,
                               tsd_status *st)
 {
-    char path[4096];
     tsd_code rc = TSD_OK;
     for (size_t fi = 0; fi < nfiles && !rc; fi++) {
-        trn__data_path(c, files[fi], path, sizeof path);
+        const char *path = files[fi]; /* resolved by trn_data_read */
         ldr_tfrecord *r = NULL;
         if ((rc = ldr_tfrecord_open(path, &r, st)))
             break;
@@ -328,7 +319,7 @@ static tsd_code expand_files(const trn_config *c, char *const *in, size_t n, cha
     size_t cap = 0;
     char path[4096];
     for (size_t i = 0; i < n; i++) {
-        trn__data_path(c, in[i], path, sizeof path);
+        trn__config_path(c, in[i], path, sizeof path);
         glob_t g = {0};
         int pattern = strpbrk(in[i], "*?[") != NULL;
         if (pattern) {

@@ -175,13 +175,13 @@ tsd_code trn__read_csv(const trn_config *c, char **files, size_t nfiles, trn_dat
     if (plan_csv(c, &p, st))
         return st->code;
     const Tensord__DataConfig *dc = c->pb->data;
-    char path[4096], where[4200];
+    char where[4200];
     char *line = malloc(1 << 20);
     uint8_t *buf = NULL;
     size_t cap = 0, len = 0;
     tsd_code rc = line ? TSD_OK : tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     for (size_t fi = 0; fi < nfiles && !rc; fi++) {
-        trn__data_path(c, files[fi], path, sizeof path);
+        const char *path = files[fi]; /* resolved by trn_data_read */
         FILE *f = fopen(path, "r");
         if (!f) {
             rc = tsd_err(st, TSD_NOT_FOUND, "%s: cannot open: %s", path, strerror(errno));

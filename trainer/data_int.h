@@ -21,13 +21,10 @@ struct trn_data {
 tsd_code trn__data_append(trn_data *d, const uint8_t *ex, size_t len, const float *labels,
                           float weight, tsd_status *st);
 
-/** file relative to the config's directory unless absolute. */
-void trn__data_path(const trn_config *c, const char *file, char *out, size_t len);
-
 /** Class id of label string v: its label_vocabulary index (a trailing '.' ignored), or -1. */
 int trn__label_index(const trn_config *c, char *v);
 
-/** Read CSV files (absolute paths) into d. */
+/** Read CSV files (paths as trn_data_read resolved them) into d. */
 tsd_code trn__read_csv(const trn_config *c, char **files, size_t nfiles, trn_data *d,
                        tsd_status *st);
 

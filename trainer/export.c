@@ -24,114 +24,44 @@
 #include "trainer/model_int.h"
 #include "trainer/trainer.h"
 
-/* ---- graph helpers ------------------------------------------------------------ */
-
-typedef struct gb {
-    eng_graph *g;
-    tsd_status *st;
-    int failed;
-} gb;
-
-static eng_node *add(gb *b, const char *name, const char *op, const char *const *ins, int n)
-{
-    if (b->failed)
-        return NULL;
-    eng_node *nd = NULL;
-    if (eng_graph_add_node(b->g, name, op, ins, n, &nd, b->st)) {
-        b->failed = 1;
-        return NULL;
-    }
-    return nd;
-}
-
-static void set(gb *b, eng_node *n, const char *name, eng_attr a)
-{
-    if (!b->failed && n && eng_node_set_attr(b->g, n, name, &a, b->st))
-        b->failed = 1;
-}
-
-static eng_attr type_attr(eng_dtype t)
-{
-    return (eng_attr){.kind = ENG_ATTR_TYPE, .type = t};
-}
-
-static void const_tensor(gb *b, const char *name, const eng_tensor *t)
-{
-    eng_node *n = add(b, name, "Const", NULL, 0);
-    set(b, n, "dtype", type_attr(t->dtype));
-    set(b, n, "value", (eng_attr){.kind = ENG_ATTR_TENSOR, .tensor = *t});
-}
-
-/* A DT_STRING Const of n strings with shape [n] (or a scalar when rank 0). */
-static void const_strings(gb *b, const char *name, const char *const *s, int64_t n, int rank,
-                          const int64_t *dims)
-{
-    eng_str *v = calloc((size_t)(n ? n : 1), sizeof *v);
-    if (!v) {
-        b->failed = 1;
-        return;
-    }
-    for (int64_t i = 0; i < n; i++)
-        v[i] = (eng_str){s[i], strlen(s[i])};
-    eng_tensor t = {
-        .dtype = ENG_DT_STRING, .rank = rank, .data = v, .nbytes = (size_t)n * sizeof *v};
-    for (int d = 0; d < rank; d++)
-        t.dims[d] = dims[d];
-    const_tensor(b, name, &t);
-    free(v);
-}
-
 /* The saver's restore subgraph over the variables (sorted names). */
-static tsd_code restore_graph(eng_graph *g, const char *const *vars, const eng_dtype *types, int nv,
-                              tsd_status *st)
+static tsd_code restore_graph(trn_gb *b, const char *const *vars, const eng_dtype *types, int nv)
 {
-    gb b = {g, st, 0};
     static const char *const model[1] = {"model"};
-    const_strings(&b, "save/filename", model, 1, 0, NULL);
-    const char *fi[1] = {"save/filename"};
-    eng_node *n = add(&b, "save/Const", "PlaceholderWithDefault", fi, 1);
-    set(&b, n, "dtype", type_attr(ENG_DT_STRING));
-    set(&b, n, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 0}});
-    const char *id[1] = {"save/Const"};
-    n = add(&b, "save/Identity", "Identity", id, 1); /* save_tensor_name must be set */
-    set(&b, n, "T", type_attr(ENG_DT_STRING));
-    int64_t dn = nv;
-    const_strings(&b, "save/RestoreV2/tensor_names", vars, nv, 1, &dn);
+    const char *fname = trn_gb_strs(b, "save/filename", model, -1);
+    eng_node *n = trn_gb_add(b, "save/Const", "PlaceholderWithDefault", &fname, 1);
+    trn_gb_type(b, n, "dtype", ENG_DT_STRING);
+    trn_gb_attr(b, n, "shape", (eng_attr){.kind = ENG_ATTR_SHAPE, .shape = {.rank = 0}});
+    trn_gb_op1(b, "save/Identity", "Identity", "save/Const", ENG_DT_STRING); /* save_tensor_name */
+    trn_gb_strs(b, "save/RestoreV2/tensor_names", vars, nv);
     const char **empty = calloc((size_t)nv + 1, sizeof *empty);
-    char(*assigns)[64] = calloc((size_t)nv + 1, sizeof *assigns);
     const char **ctl = calloc((size_t)nv + 1, sizeof *ctl);
-    char(*ctlbuf)[72] = calloc((size_t)nv + 1, sizeof *ctlbuf);
-    if (!empty || !assigns || !ctl || !ctlbuf) {
+    if (!empty || !ctl) {
         free(empty);
-        free(assigns);
         free(ctl);
-        free(ctlbuf);
-        return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        return tsd_err(b->st, TSD_RESOURCE_EXHAUSTED, "out of memory");
     }
     for (int i = 0; i < nv; i++)
         empty[i] = "";
-    const_strings(&b, "save/RestoreV2/shape_and_slices", empty, nv, 1, &dn);
-    const char *ri[3] = {"save/Const", "save/RestoreV2/tensor_names",
-                         "save/RestoreV2/shape_and_slices"};
-    n = add(&b, "save/RestoreV2", "RestoreV2", ri, 3);
-    set(&b, n, "dtypes",
+    trn_gb_strs(b, "save/RestoreV2/shape_and_slices", empty, nv);
+    n = trn_gb_add(b, "save/RestoreV2", "RestoreV2",
+                   (const char *[]){"save/Const", "save/RestoreV2/tensor_names",
+                                    "save/RestoreV2/shape_and_slices"},
+                   3);
+    trn_gb_attr(
+        b, n, "dtypes",
         (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = (size_t)nv, .types = (eng_dtype *)types});
-    for (int i = 0; i < nv && !b.failed; i++) {
-        char val[64];
-        snprintf(assigns[i], sizeof assigns[i], "save/AssignVariableOp_%d", i);
-        snprintf(val, sizeof val, "save/RestoreV2:%d", i);
-        const char *ai[2] = {vars[i], val};
-        n = add(&b, assigns[i], "AssignVariableOp", ai, 2);
-        set(&b, n, "dtype", type_attr(types[i]));
-        snprintf(ctlbuf[i], sizeof ctlbuf[i], "^%s", assigns[i]);
-        ctl[i] = ctlbuf[i];
+    for (int i = 0; i < nv && !b->failed; i++) {
+        const char *assign = trn_gb_name(b, "save/AssignVariableOp_%d", i);
+        n = trn_gb_add(b, assign, "AssignVariableOp",
+                       (const char *[]){vars[i], trn_gb_name(b, "save/RestoreV2:%d", i)}, 2);
+        trn_gb_type(b, n, "dtype", types[i]);
+        ctl[i] = trn_gb_name(b, "^%s", assign);
     }
-    add(&b, "save/restore_all", "NoOp", ctl, nv);
+    trn_gb_add(b, "save/restore_all", "NoOp", ctl, nv);
     free(empty);
-    free(assigns);
     free(ctl);
-    free(ctlbuf);
-    return b.failed ? st->code : TSD_OK;
+    return b->failed ? b->st->code : TSD_OK;
 }
 
 /* ---- signatures ------------------------------------------------------------------ */
@@ -310,24 +240,17 @@ tsd_code trn_export(trn_model *m, const char *export_dir_base, char **export_dir
             vars[nv++] = eng_node_name(n);
     }
     if (!rc) {
-        eng_node *gs = NULL;
-        if (eng_graph_add_node(g, "global_step", "VarHandleOp", NULL, 0, &gs, st)) {
+        trn_gb_var(&tb, "global_step", ENG_DT_INT64, 0, NULL, 0);
+        if (tb.failed)
             rc = st->code;
-        } else {
-            eng_attr dt = type_attr(ENG_DT_INT64), shp = {.kind = ENG_ATTR_SHAPE};
-            eng_attr sn = {.kind = ENG_ATTR_STRING, .s = {"global_step", 11}};
-            if (eng_node_set_attr(g, gs, "dtype", &dt, st) ||
-                eng_node_set_attr(g, gs, "shape", &shp, st) ||
-                eng_node_set_attr(g, gs, "shared_name", &sn, st))
-                rc = st->code;
-            vars[nv++] = eng_node_name(gs);
-        }
+        else
+            vars[nv++] = "global_step";
     }
     qsort(vars, (size_t)nv, sizeof *vars, cmp_str);
     for (int i = 0; i < nv; i++)
         types[i] = strcmp(vars[i], "global_step") == 0 ? ENG_DT_INT64 : ENG_DT_FLOAT;
     if (!rc)
-        rc = restore_graph(g, vars, types, nv, st);
+        rc = restore_graph(&tb, vars, types, nv);
     uint8_t *gbytes = NULL;
     size_t glen = 0;
     if (!rc)

@@ -537,7 +537,7 @@ static tsd_code bind(trn_model *m, const trn_data *d, const int64_t *rows, int64
     return TSD_OK;
 }
 
-static double now_seconds(void)
+double trn__wall_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -605,7 +605,7 @@ tsd_code trn_train_step(trn_model *m, const trn_data *d, const int64_t *rows, in
     if (!isfinite(loss))
         return tsd_err(st, TSD_INVALID_ARGUMENT, "Model diverged with loss = NaN.");
     if (m->events && m->summary_steps > 0 && (m->step - 1) % m->summary_steps == 0) {
-        double now = now_seconds();
+        double now = trn__wall_seconds();
         const char *tags[2] = {"loss", "global_step/sec"};
         float v[2] = {loss, 0};
         size_t nv = 1;
@@ -624,7 +624,7 @@ tsd_code trn_train_step(trn_model *m, const trn_data *d, const int64_t *rows, in
 tsd_code trn_set_summary_dir(trn_model *m, const char *model_dir, int summary_steps, tsd_status *st)
 {
     ldr_event_writer_free(m->events);
-    m->events = ldr_event_writer_new(model_dir, now_seconds(), st);
+    m->events = ldr_event_writer_new(model_dir, trn__wall_seconds(), st);
     m->summary_steps = summary_steps;
     m->last_summary_step = 0;
     return m->events ? TSD_OK : st->code;

@@ -46,4 +46,7 @@ struct trn_model {
     int64_t last_summary_step;
 };
 
+/** Wall-clock seconds (event timestamps). */
+double trn__wall_seconds(void);
+
 #endif

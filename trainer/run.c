@@ -36,14 +36,6 @@ static void report(const trn_run_options *o, const char *phase, int64_t step, in
     }
 }
 
-static void resolve(const trn_config *c, const char *file, char *out, size_t len)
-{
-    if (file[0] == '/')
-        snprintf(out, len, "%s", file);
-    else
-        snprintf(out, len, "%s/%s", c->dir, file);
-}
-
 /* Whether dir holds a version directory (a name of digits only). */
 static int has_version(const char *dir)
 {
@@ -118,7 +110,7 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
         goto out;
     }
     char dir[4096];
-    resolve(c, rcfg->model_dir, dir, sizeof dir);
+    trn__config_path(c, rcfg->model_dir, dir, sizeof dir);
     mkdir(dir, 0755);
     if ((rc = trn_restore(m, dir, st)) == TSD_OK) {
         if (progress)
@@ -214,7 +206,7 @@ tsd_code trn_run(const char *config_path, const trn_run_options *opts, trn_metri
     if (o->export_dir_base)
         snprintf(base, sizeof base, "%s", o->export_dir_base);
     else if (*rcfg->export_dir_base)
-        resolve(c, rcfg->export_dir_base, base, sizeof base);
+        trn__config_path(c, rcfg->export_dir_base, base, sizeof base);
     else
         snprintf(base, sizeof base, "%s/export", dir);
     if (o->skip_export_if_untrained && trn_global_step(m) == first && has_version(base)) {

@@ -67,8 +67,7 @@ static eng_dtype dtype_of(const char *s, const char *path, const char *col, tsd_
     return ENG_DT_INVALID;
 }
 
-/* file relative to the config's directory unless absolute */
-static void resolve(const trn_config *c, const char *file, char *out, size_t len)
+void trn__config_path(const trn_config *c, const char *file, char *out, size_t len)
 {
     if (file[0] == '/')
         snprintf(out, len, "%s", file);
@@ -103,7 +102,7 @@ static tsd_code read_vocab_file(trn_config *c, trn_col *col, const Tensord__Voca
                                 tsd_status *st)
 {
     char path[4096];
-    resolve(c, v->vocabulary_file, path, sizeof path);
+    trn__config_path(c, v->vocabulary_file, path, sizeof path);
     FILE *f = fopen(path, "r");
     if (!f)
         return tsd_err(st, TSD_NOT_FOUND, "%s: column '%s': cannot open vocabulary file %s: %s",

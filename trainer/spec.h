@@ -107,6 +107,9 @@ struct trn_config {
  */
 tsd_code trn__spec_estimator(trn_config *c, tsd_status *st);
 
+/** file relative to the config's directory unless absolute, into out. */
+void trn__config_path(const trn_config *c, const char *file, char *out, size_t len);
+
 /** Index of the column named name, or -1. */
 int trn__col_find(const trn_config *c, const char *name);
 
