@@ -156,6 +156,40 @@ static double accuracy(trn_model *m, const trn_data *d)
     return (double)right / (double)n;
 }
 
+/*
+ * Load the SavedModel in dir with the loader tensord uses, run signature
+ * sig on the first n examples of d and copy output `fetch` (nbytes) into
+ * out; optionally report the model's asset count and output 0's width.
+ */
+static void run_served(const char *dir, const char *sig, const trn_data *d, int64_t n, int fetch,
+                       void *out, size_t nbytes, size_t *nassets, int64_t *width0)
+{
+    tsd_status st = TSD_STATUS_INIT;
+    ldr_model *lm = NULL;
+    ldr_load_options lo = {NULL, 0, "exported"};
+    if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
+        fail_msg("load: %s", st.msg);
+    if (nassets)
+        *nassets = ldr_saved_model_num_assets(ldr_model_saved_model(lm));
+    const eng_plan *plan = ldr_model_plan(lm, sig, &st);
+    assert_non_null(plan);
+    eng_call *call = eng_call_new();
+    eng_tensor in = {.dtype = ENG_DT_STRING,
+                     .rank = 1,
+                     .data = (void *)trn__data_examples(d),
+                     .nbytes = (size_t)n * sizeof(eng_str)};
+    in.dims[0] = n;
+    eng_tensor outs[8];
+    if (eng_plan_run(plan, call, &in, outs, &st) != TSD_OK)
+        fail_msg("%s: %s", sig, st.msg);
+    assert_int_equal(outs[fetch].nbytes, nbytes);
+    memcpy(out, outs[fetch].data, nbytes);
+    if (width0)
+        *width0 = outs[0].dims[1];
+    eng_call_free(call);
+    ldr_model_free(lm);
+}
+
 /* ---- feature column semantics through one SGD step ------------------------------ */
 
 /* Rows of variable `name` (in model_dir's checkpoint) that are non-zero. */
@@ -603,24 +637,12 @@ static void test_vocab_file_asset(void **state)
     assert_int_equal(len, strlen(words));
     assert_memory_equal(copy, words, len);
     free(copy);
-    ldr_model *lm = NULL;
-    ldr_load_options lo = {NULL, 0, "vocab"};
-    if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
-        fail_msg("load: %s", st.msg);
-    assert_int_equal(ldr_saved_model_num_assets(ldr_model_saved_model(lm)), 1);
-    const eng_plan *p = ldr_model_plan(lm, "serving_default", &st);
-    eng_call *call = eng_call_new();
-    eng_tensor in = {.dtype = ENG_DT_STRING,
-                     .rank = 1,
-                     .data = (void *)trn__data_examples(census_test),
-                     .nbytes = 8 * sizeof(eng_str)};
-    in.dims[0] = 8;
-    eng_tensor out[2];
-    assert_int_equal(eng_plan_run(p, call, &in, out, &st), TSD_OK);
+    float scores[16];
+    size_t nassets = 0;
+    run_served(dir, "serving_default", census_test, 8, 1, scores, sizeof scores, &nassets, NULL);
+    assert_int_equal(nassets, 1);
     for (int i = 0; i < 8; i++)
-        assert_true(fabsf(((const float *)out[1].data)[2 * i + 1] - want[i]) < 1e-6f);
-    eng_call_free(call);
-    ldr_model_free(lm);
+        assert_true(fabsf(scores[2 * i + 1] - want[i]) < 1e-6f);
     free(dir);
     trn_model_free(m);
     trn_data_free(d);
@@ -745,24 +767,11 @@ static void test_multiclass_tfrecord(void **state)
     char base[512], *dir = NULL;
     snprintf(base, sizeof base, "%s/three_export", tmp);
     assert_int_equal(trn_export(m, base, &dir, &st), TSD_OK);
-    ldr_model *lm = NULL;
-    ldr_load_options lo = {NULL, 0, "three"};
-    if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
-        fail_msg("load: %s", st.msg);
-    const eng_plan *plan = ldr_model_plan(lm, "serving_default", &st);
-    assert_non_null(plan);
-    eng_call *call = eng_call_new();
-    eng_tensor out[2];
-    eng_tensor in = {.dtype = ENG_DT_STRING,
-                     .rank = 1,
-                     .data = (void *)trn__data_examples(d),
-                     .nbytes = 4 * sizeof(eng_str)};
-    in.dims[0] = 4;
-    assert_int_equal(eng_plan_run(plan, call, &in, out, &st), TSD_OK);
-    assert_int_equal(out[0].dims[1], 3);
-    assert_memory_equal(out[1].data, p, sizeof p);
-    eng_call_free(call);
-    ldr_model_free(lm);
+    float served[3 * 4];
+    int64_t nclasses = 0;
+    run_served(dir, "serving_default", d, 4, 1, served, sizeof served, NULL, &nclasses);
+    assert_int_equal(nclasses, 3);
+    assert_memory_equal(served, p, sizeof p);
     free(dir);
     trn_model_free(m);
     trn_data_free(d);
@@ -964,22 +973,9 @@ static void test_dropout(void **state)
             char base[512], *dir = NULL;
             snprintf(base, sizeof base, "%s/dropout_export", tmp);
             assert_int_equal(trn_export(m, base, &dir, &st), TSD_OK);
-            ldr_model *lm = NULL;
-            ldr_load_options lo = {NULL, 0, "dropout"};
-            if (ldr_model_load(dir, &lo, &lm, &st) != TSD_OK)
-                fail_msg("load: %s", st.msg);
-            const eng_plan *plan = ldr_model_plan(lm, "regression", &st);
-            eng_call *call = eng_call_new();
-            eng_tensor in = {.dtype = ENG_DT_STRING,
-                             .rank = 1,
-                             .data = (void *)trn__data_examples(census_test),
-                             .nbytes = 8 * sizeof(eng_str)};
-            in.dims[0] = 8;
-            eng_tensor out;
-            assert_int_equal(eng_plan_run(plan, call, &in, &out, &st), TSD_OK);
-            assert_memory_equal(out.data, p[0], sizeof p[0]);
-            eng_call_free(call);
-            ldr_model_free(lm);
+            float served[8];
+            run_served(dir, "regression", census_test, 8, 0, served, sizeof served, NULL, NULL);
+            assert_memory_equal(served, p[0], sizeof p[0]);
             free(dir);
         }
         trn_model_free(m);
@@ -1055,22 +1051,9 @@ static void test_batch_norm(void **state)
     char base[512], *edir = NULL;
     snprintf(base, sizeof base, "%s/bn_export", tmp);
     assert_int_equal(trn_export(m, base, &edir, &st), TSD_OK);
-    ldr_model *lm = NULL;
-    ldr_load_options lo = {NULL, 0, "bn"};
-    if (ldr_model_load(edir, &lo, &lm, &st) != TSD_OK)
-        fail_msg("load: %s", st.msg);
-    const eng_plan *plan = ldr_model_plan(lm, "regression", &st);
-    eng_call *call = eng_call_new();
-    eng_tensor in = {.dtype = ENG_DT_STRING,
-                     .rank = 1,
-                     .data = (void *)trn__data_examples(census_test),
-                     .nbytes = 8 * sizeof(eng_str)};
-    in.dims[0] = 8;
-    eng_tensor out;
-    assert_int_equal(eng_plan_run(plan, call, &in, &out, &st), TSD_OK);
-    assert_memory_equal(out.data, p, sizeof p);
-    eng_call_free(call);
-    ldr_model_free(lm);
+    float served[8];
+    run_served(edir, "regression", census_test, 8, 0, served, sizeof served, NULL, NULL);
+    assert_memory_equal(served, p, sizeof p);
     free(edir);
     trn_model_free(m);
     trn_config_free(c);
