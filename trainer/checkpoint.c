@@ -16,7 +16,6 @@
 
 #include "trainer/model_state.h"
 
-
 /* The global_step variable itself (after a restore). */
 static int64_t read_step(const trn_model *m)
 {
@@ -96,9 +95,9 @@ tsd_code trn_save(trn_model *m, const char *model_dir, int keep_max, tsd_status 
     }
     memmove(old, old + drop, (m->nkept - drop) * sizeof *old);
     m->nkept -= drop;
-    if (m->events &&
-        (ldr_event_writer_checkpoint(m->events, trn__wall_seconds(), trn_global_step(m), prefix, st) ||
-         ldr_event_writer_flush(m->events, st)))
+    if (m->events && (ldr_event_writer_checkpoint(m->events, trn__wall_seconds(),
+                                                  trn_global_step(m), prefix, st) ||
+                      ldr_event_writer_flush(m->events, st)))
         return st->code;
     return TSD_OK;
 }

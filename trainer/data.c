@@ -21,11 +21,8 @@
 #include <string.h>
 
 #include "loader/loader.h"
-#include "trainer/gb.h"
 #include "trainer/data_int.h"
 #include "trainer/spec.h"
-
-#define PARSE_CHUNK 1024
 
 int64_t trn_data_rows(const trn_data *d)
 {
@@ -131,109 +128,71 @@ int trn__label_index(const trn_config *c, char *v)
 
 /* ---- TFRecord ---------------------------------------------------------------------- */
 
+/* Labels (and weights) of rows [from, n) of a dataset, from their examples. */
+typedef struct label_job {
+    const trn_config *c;
+    trn_data *d;
+    int64_t from;
+    eng_dtype lt;
+    int has_w;
+} label_job;
+
+static tsd_code store_labels(void *ud, int64_t first, int64_t n, const eng_tensor *out,
+                             tsd_status *st)
+{
+    label_job *j = ud;
+    trn_data *d = j->d;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t row = j->from + first + i;
+        float *dst = d->labels + row * d->label_dim;
+        if (j->lt == ENG_DT_STRING) {
+            const eng_str *sv = &((const eng_str *)out[0].data)[i];
+            char v[256];
+            snprintf(v, sizeof v, "%.*s", (int)sv->len, sv->ptr);
+            int k = trn__label_index(j->c, v);
+            if (k < 0)
+                return tsd_err(st, TSD_INVALID_ARGUMENT,
+                               "example %lld: label '%s' is not in label_vocabulary",
+                               (long long)row, v);
+            dst[0] = (float)k;
+        } else if (j->lt == ENG_DT_INT64) {
+            int64_t k = ((const int64_t *)out[0].data)[i];
+            if (k < 0 || k >= j->c->n_classes)
+                return tsd_err(st, TSD_INVALID_ARGUMENT,
+                               "example %lld: label %lld is not a class id in [0, %d)",
+                               (long long)row, (long long)k, j->c->n_classes);
+            dst[0] = (float)k;
+        } else {
+            memcpy(dst, (const float *)out[0].data + i * d->label_dim,
+                   (size_t)d->label_dim * sizeof *dst);
+        }
+        if (j->has_w)
+            d->weights[row] = ((const float *)out[1].data)[i];
+    }
+    return TSD_OK;
+}
+
 /* Labels and weights of d's rows [from, n), parsed from the examples themselves. */
 static tsd_code parse_labels(const trn_config *c, trn_data *d, int64_t from, tsd_status *st)
 {
     const Tensord__DataConfig *dc = c->pb->data;
-    int vocab = dc->n_label_vocabulary > 0, reg = c->head == TRN_HEAD_REGRESSION;
-    eng_dtype lt = vocab ? ENG_DT_STRING : reg ? ENG_DT_FLOAT : ENG_DT_INT64;
-    int has_w = *dc->weight_column != '\0';
-    eng_graph *g = eng_graph_new();
-    if (!g)
+    int reg = c->head == TRN_HEAD_REGRESSION;
+    label_job j = {c, d, from,
+                   dc->n_label_vocabulary ? ENG_DT_STRING
+                   : reg                  ? ENG_DT_FLOAT
+                                          : ENG_DT_INT64,
+                   *dc->weight_column != '\0'};
+    trn_dense_key keys[2] = {{dc->label_column, j.lt, d->label_dim, NULL},
+                             {dc->weight_column, ENG_DT_FLOAT, 1, NULL}};
+    int64_t n = d->n - from;
+    eng_str *ex = malloc((size_t)(n ? n : 1) * sizeof *ex);
+    if (!ex)
         return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-    trn_gb b;
-    trn_gb_init(&b, g, st);
-    eng_node *ph = trn_gb_add(&b, "examples", "Placeholder", NULL, 0);
-    trn_gb_type(&b, ph, "dtype", ENG_DT_STRING);
-    trn_gb_strs(&b, "names", NULL, 0);
-    const char *keys[2] = {dc->label_column, dc->weight_column};
-    int nk = has_w ? 2 : 1;
-    /* dense keys sorted, as ParseExample's callers pass them */
-    int li = 0;
-    if (has_w && strcmp(keys[1], keys[0]) < 0) {
-        keys[0] = dc->weight_column;
-        keys[1] = dc->label_column;
-        li = 1;
-    }
-    const char *ins[6] = {"examples", "names"};
-    eng_dtype types[2];
-    eng_shape shapes[2];
-    for (int k = 0; k < nk; k++) {
-        ins[2 + k] = trn_gb_strs(&b, trn_gb_name(&b, "key_%d", k), &keys[k], -1);
-        types[k] = k == li ? lt : ENG_DT_FLOAT;
-        shapes[k] = (eng_shape){.rank = 1, .dims = {k == li ? c->logits_dim * reg + !reg : 1}};
-        eng_tensor none = {.dtype = types[k], .rank = 1};
-        ins[2 + nk + k] = trn_gb_const(&b, trn_gb_name(&b, "default_%d", k), &none);
-    }
-    eng_node *pe = trn_gb_add(&b, "parse", "ParseExample", ins, 2 + 2 * nk);
-    trn_gb_int(&b, pe, "Nsparse", 0);
-    trn_gb_int(&b, pe, "Ndense", nk);
-    trn_gb_attr(&b, pe, "sparse_types", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = 0});
-    trn_gb_attr(&b, pe, "Tdense",
-                (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = (size_t)nk, .types = types});
-    trn_gb_attr(&b, pe, "dense_shapes",
-                (eng_attr){.kind = ENG_ATTR_LIST_SHAPE, .n = (size_t)nk, .shapes = shapes});
-    int failed = b.failed;
-    trn_gb_free(&b);
-    if (failed) {
-        eng_graph_free(g);
-        return st->code;
-    }
-    eng_session *s = eng_session_new(g, "labels", NULL, st);
-    if (!s)
-        return st->code;
-    const char *feeds[1] = {"examples"}, *fetch[2] = {"parse:0", "parse:1"};
-    eng_plan_spec ps = {feeds, 1, fetch, nk, NULL, 0};
-    eng_plan *plan = eng_plan_compile(s, &ps, st);
-    eng_call *call = eng_call_new();
-    tsd_code rc = plan && call ? TSD_OK : st->code;
-    for (int64_t at = from; !rc && at < d->n; at += PARSE_CHUNK) {
-        int64_t n = d->n - at < PARSE_CHUNK ? d->n - at : PARSE_CHUNK;
-        eng_str ex[PARSE_CHUNK];
-        for (int64_t i = 0; i < n; i++)
-            ex[i] = (eng_str){(const char *)d->buf + d->off[at + i],
-                              (size_t)(d->off[at + i + 1] - d->off[at + i])};
-        eng_tensor in = {
-            .dtype = ENG_DT_STRING, .rank = 1, .data = ex, .nbytes = (size_t)n * sizeof *ex};
-        in.dims[0] = n;
-        eng_tensor out[2];
-        eng_call_clear(call);
-        if ((rc = eng_plan_run(plan, call, &in, out, st))) {
-            tsd_err(st, rc, "examples %lld..%lld: %s", (long long)at, (long long)(at + n - 1),
-                    st->msg);
-            break;
-        }
-        const eng_tensor *lab = &out[li];
-        for (int64_t i = 0; i < n && !rc; i++) {
-            float *dst = d->labels + (at + i) * d->label_dim;
-            if (lt == ENG_DT_STRING) {
-                const eng_str *sv = &((const eng_str *)lab->data)[i];
-                char v[256];
-                snprintf(v, sizeof v, "%.*s", (int)sv->len, sv->ptr);
-                int k = trn__label_index(c, v);
-                if (k < 0)
-                    rc = tsd_err(st, TSD_INVALID_ARGUMENT,
-                                 "example %lld: label '%s' is not in label_vocabulary",
-                                 (long long)(at + i), v);
-                dst[0] = (float)k;
-            } else if (lt == ENG_DT_INT64) {
-                int64_t k = ((const int64_t *)lab->data)[i];
-                if (k < 0 || k >= c->n_classes)
-                    rc = tsd_err(st, TSD_INVALID_ARGUMENT,
-                                 "example %lld: label %lld is not a class id in [0, %d)",
-                                 (long long)(at + i), (long long)k, c->n_classes);
-                dst[0] = (float)k;
-            } else {
-                memcpy(dst, (const float *)lab->data + i * d->label_dim,
-                       (size_t)d->label_dim * sizeof *dst);
-            }
-            if (has_w)
-                d->weights[at + i] = ((const float *)out[1 - li].data)[i];
-        }
-    }
-    eng_call_free(call);
-    eng_plan_free(plan);
-    eng_session_free(s);
+    for (int64_t i = 0; i < n; i++)
+        ex[i] = (eng_str){(const char *)d->buf + d->off[from + i],
+                          (size_t)(d->off[from + i + 1] - d->off[from + i])};
+    tsd_code rc = trn__parse_dense(ex, n, keys, j.has_w ? 2 : 1, store_labels, &j, st);
+    free(ex);
     return rc;
 }
 

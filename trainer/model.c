@@ -103,7 +103,30 @@ static tsd_code init_vars(trn_model *m, tsd_status *st)
 
 /* ---- normalizer statistics ---------------------------------------------------------- */
 
-/* Mean and standard deviation of each numeric column with normalize set, over d. */
+/* Sums and sums of squares of one numeric column, chunk by chunk. */
+typedef struct moments {
+    int width;
+    double *sum, *sq;
+} moments;
+
+static tsd_code accumulate(void *ud, int64_t first, int64_t n, const eng_tensor *out,
+                           tsd_status *st)
+{
+    (void)first;
+    (void)st;
+    moments *m = ud;
+    const float *v = out[0].data;
+    for (int64_t r = 0; r < n; r++)
+        for (int j = 0; j < m->width; j++) {
+            double x = v[r * m->width + j];
+            m->sum[j] += x;
+            m->sq[j] += x * x;
+        }
+    return TSD_OK;
+}
+
+/* Mean and standard deviation of each numeric column with normalize set,
+ * over d, in one parse of the data per column. */
 static tsd_code normalizers(trn_config *c, const trn_data *d, tsd_status *st)
 {
     for (int i = 0; i < c->ncols; i++) {
@@ -114,81 +137,24 @@ static tsd_code normalizers(trn_config *c, const trn_data *d, tsd_status *st)
             return tsd_err(st, TSD_INVALID_ARGUMENT,
                            "column '%s': normalize needs training data for its statistics",
                            col->name);
-        eng_graph *g = eng_graph_new();
-        if (!g)
-            return tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
-        trn_gb b;
-        trn_gb_init(&b, g, st);
-        eng_node *ph = trn_gb_add(&b, "examples", "Placeholder", NULL, 0);
-        trn_gb_type(&b, ph, "dtype", ENG_DT_STRING);
-        const char *key = col->key;
-        const char *ins[4] = {"examples", trn_gb_strs(&b, "names", NULL, 0),
-                              trn_gb_strs(&b, "key", &key, -1), NULL};
-        float *defs = calloc((size_t)col->shape, sizeof *defs);
-        for (int j = 0; defs && j < col->ndefaults && j < col->shape; j++)
+        int w = col->shape;
+        float *defs = col->ndefaults ? calloc((size_t)w, sizeof *defs) : NULL;
+        for (int j = 0; defs && j < w; j++) /* a scalar default is broadcast */
             defs[j] = col->defaults[col->ndefaults == 1 ? 0 : j];
-        for (int j = col->ndefaults; defs && col->ndefaults == 1 && j < col->shape; j++)
-            defs[j] = col->defaults[0];
-        ins[3] = trn_gb_f32(&b, "default", defs, col->ndefaults ? col->shape : 0);
-        free(defs);
-        eng_node *pe = trn_gb_add(&b, "parse", "ParseExample", ins, 4);
-        eng_dtype ft = F32;
-        eng_shape fs = {.rank = 1, .dims = {col->shape}};
-        trn_gb_int(&b, pe, "Nsparse", 0);
-        trn_gb_int(&b, pe, "Ndense", 1);
-        trn_gb_attr(&b, pe, "sparse_types", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = 0});
-        trn_gb_attr(&b, pe, "Tdense", (eng_attr){.kind = ENG_ATTR_LIST_TYPE, .n = 1, .types = &ft});
-        trn_gb_attr(&b, pe, "dense_shapes",
-                    (eng_attr){.kind = ENG_ATTR_LIST_SHAPE, .n = 1, .shapes = &fs});
-        int failed = b.failed;
-        trn_gb_free(&b);
-        if (failed) {
-            eng_graph_free(g);
-            return st->code;
-        }
-        eng_session *s = eng_session_new(g, "normalizer", NULL, st);
-        if (!s)
-            return st->code;
-        const char *feeds[1] = {"examples"}, *fetch[1] = {"parse:0"};
-        eng_plan_spec ps = {feeds, 1, fetch, 1, NULL, 0};
-        eng_plan *p = eng_plan_compile(s, &ps, st);
-        eng_call *call = eng_call_new();
-        double *sum = calloc((size_t)col->shape, sizeof *sum);
-        double *sq = calloc((size_t)col->shape, sizeof *sq);
-        col->mean = calloc((size_t)col->shape, sizeof *col->mean);
-        col->std = calloc((size_t)col->shape, sizeof *col->std);
-        tsd_code rc = p && call ? TSD_OK : st->code;
-        if (!rc && (!sum || !sq || !col->mean || !col->std))
+        moments m = {w, calloc((size_t)w, sizeof *m.sum), calloc((size_t)w, sizeof *m.sq)};
+        col->mean = calloc((size_t)w, sizeof *col->mean);
+        col->std = calloc((size_t)w, sizeof *col->std);
+        tsd_code rc = TSD_OK;
+        if (!m.sum || !m.sq || !col->mean || !col->std || (col->ndefaults && !defs))
             rc = tsd_err(st, TSD_RESOURCE_EXHAUSTED, "out of memory");
+        trn_dense_key key = {col->key, F32, w, defs};
         int64_t n = trn_data_rows(d);
-        const eng_str *ex = trn__data_examples(d);
-        for (int pass = 0; pass < 2 && !rc; pass++) /* mean, then squared deviations */
-            for (int64_t at = 0; at < n && !rc; at += 4096) {
-                int64_t k = n - at < 4096 ? n - at : 4096;
-                eng_tensor in = {.dtype = ENG_DT_STRING,
-                                 .rank = 1,
-                                 .data = (void *)(ex + at),
-                                 .nbytes = (size_t)k * sizeof *ex};
-                in.dims[0] = k;
-                eng_tensor out;
-                eng_call_clear(call);
-                if ((rc = eng_plan_run(p, call, &in, &out, st)))
-                    break;
-                const float *v = out.data;
-                for (int64_t r = 0; r < k; r++)
-                    for (int j = 0; j < col->shape; j++) {
-                        double x = v[r * col->shape + j];
-                        if (pass == 0)
-                            sum[j] += x;
-                        else
-                            sq[j] += (x - col->mean[j]) * (x - col->mean[j]);
-                    }
-                if (pass == 0 && at + k >= n)
-                    for (int j = 0; j < col->shape; j++)
-                        col->mean[j] = (float)(sum[j] / (double)n);
-            }
-        for (int j = 0; !rc && j < col->shape; j++) {
-            double sd = sqrt(sq[j] / (double)n);
+        if (!rc)
+            rc = trn__parse_dense(trn__data_examples(d), n, &key, 1, accumulate, &m, st);
+        for (int j = 0; !rc && j < w; j++) {
+            double mu = m.sum[j] / (double)n, var = m.sq[j] / (double)n - mu * mu;
+            double sd = var > 0 ? sqrt(var) : 0;
+            col->mean[j] = (float)mu;
             col->std[j] = sd > 0 ? (float)sd : 1.0f;
         }
         if (rc) {
@@ -197,11 +163,9 @@ static tsd_code normalizers(trn_config *c, const trn_data *d, tsd_status *st)
             col->mean = col->std = NULL;
             tsd_status_prefix(st, "column '%s': normalizer statistics", col->name);
         }
-        free(sum);
-        free(sq);
-        eng_call_free(call);
-        eng_plan_free(p);
-        eng_session_free(s);
+        free(defs);
+        free(m.sum);
+        free(m.sq);
         if (rc)
             return rc;
     }

@@ -23,6 +23,22 @@ const float *trn__data_weights(const trn_data *d);
  */
 void trn__data_order(int64_t n, uint64_t seed, int64_t epoch, int64_t buffer, int64_t *order);
 
+/** A dense feature for trn__parse_dense: key, dtype, width, defaults (NULL: required). */
+typedef struct trn_dense_key {
+    const char *key;
+    eng_dtype dtype;
+    int64_t width;
+    const float *defaults; /* width floats (float features only) */
+} trn_dense_key;
+
+/** Called per chunk with rows [first, first + n) and one output per key, in key order. */
+typedef tsd_code (*trn_dense_fn)(void *ud, int64_t first, int64_t n, const eng_tensor *outs,
+                                 tsd_status *st);
+
+/** Parse the dense keys of examples ex[0..n) with ParseExample, chunk by chunk. */
+tsd_code trn__parse_dense(const eng_str *ex, int64_t n, const trn_dense_key *keys, int nk,
+                          trn_dense_fn fn, void *ud, tsd_status *st);
+
 /* ---- variables ------------------------------------------------------------------- */
 
 enum { TRN_INIT_ZEROS, TRN_INIT_GLOROT, TRN_INIT_TRUNC_NORMAL, TRN_INIT_CONST };
